@@ -1,0 +1,156 @@
+"""Configuration from environment variables (and an optional `.env`), validated at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+DEFAULT_DB = "data/resident-bot.db"
+_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+
+
+class Secret:
+    """A string that never shows itself in repr(), str() or a log line."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class ConfigError(Exception):
+    """Every bad or missing setting, in one bilingual message."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"配置错误 / Configuration error:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: Secret | None
+    api_url: str
+    file_url: str
+    db_path: str
+    admin_ids: frozenset[int]
+    staff_chat_id: int | None
+    timezone: ZoneInfo
+    community: str
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz_name(self) -> str:
+        return self.timezone.key
+
+
+def derive_file_url(api_url: str) -> str:
+    base = api_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, dotenv: Path | None = Path(".env")
+) -> Settings:
+    """Read and validate settings; raise ConfigError naming every problem at once."""
+    if env is None:
+        if dotenv is not None and dotenv.is_file():
+            from dotenv import load_dotenv
+
+            load_dotenv(dotenv, override=False)
+        env = os.environ
+    problems: list[str] = []
+
+    raw_token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    token: Secret | None = None
+    if raw_token:
+        if _TOKEN.match(raw_token):
+            token = Secret(raw_token)
+        else:
+            problems.append(
+                "TELEGRAM_BOT_TOKEN: 格式不对，应形如 123456:ABC-def"
+                " / malformed, expected something like 123456:ABC-def"
+            )
+
+    api_url = env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+    if not re.match(r"^https?://[^/\s]+", api_url):
+        problems.append(
+            f"TELEGRAM_API_URL: 必须以 http:// 或 https:// 开头 / must be an http(s) URL"
+            f" (got {api_url!r})"
+        )
+    file_url = env.get("TELEGRAM_FILE_URL", "").strip() or derive_file_url(api_url)
+    if not re.match(r"^https?://[^/\s]+", file_url):
+        problems.append(
+            f"TELEGRAM_FILE_URL: 必须以 http:// 或 https:// 开头 / must be an http(s) URL"
+            f" (got {file_url!r})"
+        )
+
+    db_path = env.get("RESIDENT_BOT_DB", "").strip() or DEFAULT_DB
+
+    admin_ids: set[int] = set()
+    for part in env.get("RESIDENT_BOT_STAFF", "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if re.fullmatch(r"\d{1,20}", part):
+            admin_ids.add(int(part))
+        else:
+            problems.append(
+                f"RESIDENT_BOT_STAFF: {part!r} 不是 Telegram 用户数字 ID"
+                " / is not a numeric Telegram user id"
+            )
+
+    staff_chat_id: int | None = None
+    raw_chat = env.get("RESIDENT_BOT_STAFF_CHAT", "").strip()
+    if raw_chat:
+        if re.fullmatch(r"-?\d{1,20}", raw_chat):
+            staff_chat_id = int(raw_chat)
+        else:
+            problems.append(
+                f"RESIDENT_BOT_STAFF_CHAT: {raw_chat!r} 不是群聊数字 ID / is not a numeric chat id"
+            )
+
+    tz_name = env.get("RESIDENT_BOT_TZ", "").strip() or "Asia/Shanghai"
+    timezone = ZoneInfo("Asia/Shanghai")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"RESIDENT_BOT_TZ: 未知时区 / unknown time zone {tz_name!r}")
+
+    community = env.get("RESIDENT_BOT_COMMUNITY", "").strip() or "本社区"
+    if len(community) > 60:
+        problems.append("RESIDENT_BOT_COMMUNITY: 名称过长（最多 60 字）/ longer than 60 characters")
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        token=token,
+        api_url=api_url,
+        file_url=file_url,
+        db_path=db_path,
+        admin_ids=frozenset(admin_ids),
+        staff_chat_id=staff_chat_id,
+        timezone=timezone,
+        community=community,
+    )

@@ -1,0 +1,77 @@
+"""Who may do what, and whether a group message is meant for the bot."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, MessageEntity, Update
+from telegram.ext import filters
+
+from bot.services import BotContext
+from handlers import texts
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == "private"
+
+
+def mentions_bot(message: Message, username: str) -> bool:
+    target = f"@{username}".lower()
+    for entity, value in message.parse_entities([MessageEntity.MENTION]).items():
+        if value.lower() == target:
+            return True
+    for entity in message.entities:
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
+            if entity.user.username and entity.user.username.lower() == username.lower():
+                return True
+    return False
+
+
+class _Addressed(filters.MessageFilter):
+    """Private chats always; in groups only an @mention of the bot or a reply to it."""
+
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == "private":
+            return True
+        bot = message.get_bot()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        return bot.username is not None and mentions_bot(message, bot.username)
+
+
+ADDRESSED = _Addressed(name="ADDRESSED")
+
+
+def strip_mention(text: str, username: str | None) -> str:
+    """The question without the leading/trailing @botname."""
+    if not username:
+        return text.strip()
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+async def ensure_staff(update: Update, context: BotContext) -> bool:
+    """True for staff; otherwise tell the user plainly (and answer a pressed button)."""
+    user = update.effective_user
+    if await context.services.is_staff(user.id if user else None):
+        return True
+    await refuse(update, texts.NOT_STAFF)
+    return False
+
+
+async def ensure_admin(update: Update, context: BotContext) -> bool:
+    user = update.effective_user
+    if context.services.is_admin(user.id if user else None):
+        return True
+    await refuse(update, texts.NOT_ADMIN)
+    return False
+
+
+async def refuse(update: Update, text: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)

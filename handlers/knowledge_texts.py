@@ -1,0 +1,67 @@
+"""What the policy Q&A says to residents and staff."""
+
+from __future__ import annotations
+
+SOURCE = "📄 来源：{source}"
+DECLINE = (
+    "这个问题我暂时答不上来，不想乱说 🙏\n"
+    "已经记录下来交给社区工作人员。想让工作人员直接联系您，请点「转人工」。"
+)
+ASK_EMPTY = "请在 /ask 后面写上您的问题，例如：/ask 电动车能在楼道充电吗"
+KB_NOT_READY = "知识库正在加载，请稍等几秒再问。"
+FOLLOWUP_HINT = "答得不对？点「其他答案」看看，或点「转人工」。"
+
+BTN_UP = "👍 有用"
+BTN_DOWN = "👎 没用"
+BTN_SOURCE = "查看原文"
+BTN_MORE = "其他答案"
+BTN_HUMAN = "转人工"
+
+THANKS_UP = "谢谢您的反馈！"
+THANKS_DOWN = "谢谢反馈，我们会改进。可以点「转人工」问工作人员。"
+NO_MORE = "没有更多答案了。可以点「转人工」问社区工作人员。"
+ORIGINAL_GONE = "原文已不存在（文件可能已被更新或删除）。"
+ORIGINAL_HEAD = "📄 {source}\n\n"
+ORIGINAL_CUT = "\n……（原文较长，只显示前面部分）"
+STALE_BUTTON = "这个按钮已失效，请重新提问。"
+HUMAN_DONE = "已转给社区工作人员，他们会尽快联系您。"
+HUMAN_DESCRIBE = "请先把您的问题发给我（一句话说清楚就行），答不上来的我会转给社区工作人员。"
+HUMAN_ALREADY = "这个问题已经转给工作人员了，请耐心等待。"
+HUMAN_ONLY_ASKER = "只有提问的居民本人可以转人工。"
+STAFF_NOTICE = (
+    "🙋 居民问题转人工（#{qid}）\n问题：{question}\n提问人：{user}（ID {user_id}）\n"
+    "来自：{chat}\n发送 /unanswered 处理。"
+)
+
+# Staff side
+NOT_STAFF_DOCUMENT = "只有社区工作人员可以导入政策文件，文件没有导入。"
+IMPORTING = "正在导入《{name}》，请稍候……"
+IMPORT_DONE = "✅ 已导入《{title}》：{sections} 个章节，{passages} 段内容。{replaced}"
+IMPORT_REPLACED = "（已替换旧版本）"
+IMPORT_FAILED = "❌ 导入失败：{reason}"
+FILE_TOO_BIG = "文件太大了（上限 20 MB），请拆分后再发送。"
+KB_EMPTY = "知识库里还没有导入的文件。在私聊里把 .docx / .txt / .md 文件发给我即可导入。"
+KB_HEAD = "已导入的政策文件（共 {count} 个）："
+KB_LINE = "#{doc_id} 《{title}》 {sections} 章 / {passages} 段，{date} 导入"
+KB_USAGE = "用法：/kb 查看文件；/kb remove <编号> 删除文件"
+KB_REMOVE_BUTTON = "删除 #{doc_id}"
+KB_CONFIRM = "确定删除《{title}》吗？删除后相关问题将无法回答。"
+KB_CONFIRM_YES = "确定删除"
+KB_CANCEL = "取消"
+KB_REMOVED = "已删除文件 #{doc_id}。"
+KB_NOT_FOUND = "没有编号为 {doc_id} 的文件。"
+KB_CANCELLED = "已取消。"
+
+UNANSWERED_EMPTY = "目前没有待处理的居民问题 👍"
+UNANSWERED_HEAD = "待处理的居民问题（{count} 条，显示最新 {shown} 条）："
+UNANSWERED_LINE = "#{qid} {mark}{question}（{date}）"
+HANDOFF_MARK = "【转人工】"
+BTN_WRITE_FAQ = "#{qid} 写答案"
+BTN_DISMISS = "#{qid} 忽略"
+FAQ_PROMPT = "请发送问题 #{qid}「{question}」的答案（400 字以内）。发送 /cancel 取消。"
+FAQ_TOO_LONG = "答案太长了（{length} 字），请控制在 400 字以内后重新发送。"
+FAQ_SAVED = "✅ 已加入常见问题，以后居民再问类似问题会自动回答。"
+FAQ_CANCELLED = "已取消写答案。"
+FAQ_CLOSED = "问题 #{qid} 已经处理过了。"
+ASKER_NOTICE = "您之前问的「{question}」，社区工作人员答复：\n{answer}"
+DISMISSED = "已忽略问题 #{qid}。"

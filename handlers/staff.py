@@ -1,0 +1,126 @@
+"""Staff management in chat: /staff list|add|remove, with an audit trail."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.services import BotContext
+from handlers import texts
+from handlers.access import ensure_admin, ensure_staff
+from storage import staff_repo
+
+REMOVE_PREFIX = "staff:rm:"
+
+
+def _target_id(update: Update, args: list[str]) -> int | None | str:
+    """The user id named in the arguments, or the author of the replied-to message.
+
+    Returns None when no target was given and "bad" when the argument is not an id.
+    """
+    if args:
+        raw = args[0].strip()
+        return int(raw) if raw.isdigit() and len(raw) <= 20 else "bad"
+    message = update.effective_message
+    reply = message.reply_to_message if message else None
+    if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
+        return reply.from_user.id
+    return None
+
+
+async def staff_command(update: Update, context: BotContext) -> None:
+    """/staff list | add <id> | remove <id> (or as a reply to the person's message)."""
+    message = update.effective_message
+    if message is None or not await ensure_staff(update, context):
+        return
+    args = list(context.args or [])
+    action = args.pop(0).lower() if args else "list"
+    if action == "list":
+        await _send_list(update, context)
+        return
+    if action not in {"add", "remove", "rm", "del"}:
+        await message.reply_text(texts.STAFF_USAGE)
+        return
+    if not await ensure_admin(update, context):
+        return
+    target = _target_id(update, args)
+    if target is None:
+        await message.reply_text(texts.STAFF_USAGE)
+        return
+    if target == "bad" or not isinstance(target, int):
+        await message.reply_text(texts.STAFF_BAD_ID)
+        return
+    if action == "add":
+        await _add(update, context, target)
+    else:
+        await message.reply_text(await _remove(update, context, target))
+
+
+async def _add(update: Update, context: BotContext, user_id: int) -> None:
+    actor = update.effective_user
+    assert actor is not None and update.effective_message is not None
+    db = context.services.db
+    if context.services.is_admin(user_id) or not await staff_repo.add_staff(db, user_id, actor.id):
+        await update.effective_message.reply_text(texts.STAFF_ALREADY.format(user_id=user_id))
+        return
+    await staff_repo.record_audit(db, actor.id, "staff.add", str(user_id))
+    await update.effective_message.reply_text(texts.STAFF_ADDED.format(user_id=user_id))
+
+
+async def _remove(update: Update, context: BotContext, user_id: int) -> str:
+    actor = update.effective_user
+    assert actor is not None
+    if context.services.is_admin(user_id):
+        return texts.STAFF_IS_ADMIN.format(user_id=user_id)
+    db = context.services.db
+    if not await staff_repo.remove_staff(db, user_id):
+        return texts.STAFF_NOT_FOUND.format(user_id=user_id)
+    await staff_repo.record_audit(db, actor.id, "staff.remove", str(user_id))
+    return texts.STAFF_REMOVED.format(user_id=user_id)
+
+
+async def _send_list(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    admins = sorted(context.services.settings.admin_ids)
+    members = await staff_repo.list_staff(context.services.db)
+    head = texts.STAFF_LIST_HEAD.format(
+        admins="、".join(str(a) for a in admins) or texts.NOBODY
+    )
+    lines = [f"• {m.user_id}（{m.added_at[:10]} 由 {m.added_by} 添加）" for m in members]
+    body = "\n".join(lines) or texts.STAFF_LIST_EMPTY
+    markup = None
+    if members and context.services.is_admin(
+        update.effective_user.id if update.effective_user else None
+    ):
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts.STAFF_REMOVE_BUTTON.format(user_id=m.user_id),
+                        callback_data=f"{REMOVE_PREFIX}{m.user_id}",
+                    )
+                ]
+                for m in members[:20]
+            ]
+        )
+    await update.effective_message.reply_text(f"{head}\n{body}", reply_markup=markup)
+
+
+async def remove_button(update: Update, context: BotContext) -> None:
+    """The 移除 button under /staff list; rights are checked again on the press."""
+    query = update.callback_query
+    if query is None or not await ensure_admin(update, context):
+        return
+    raw = (query.data or "")[len(REMOVE_PREFIX) :]
+    if not raw.isdigit() or len(raw) > 20:
+        await query.answer("按钮数据无效。", show_alert=True)
+        return
+    result = await _remove(update, context, int(raw))
+    await query.answer(result)
+    if query.message is not None:
+        await context.bot.send_message(query.message.chat.id, result)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("staff", staff_command))
+    app.add_handler(CallbackQueryHandler(remove_button, pattern=f"^{REMOVE_PREFIX}"))

@@ -1,0 +1,35 @@
+"""Opening the application's single aiosqlite connection."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import aiosqlite
+
+from storage.migrations import apply_migrations
+
+logger = logging.getLogger(__name__)
+
+
+async def open_database(path: str | Path, *, migrate: bool = True) -> aiosqlite.Connection:
+    """Open the SQLite store in WAL mode with foreign keys on, migrated to the latest schema.
+
+    `:memory:` is accepted for tests. The parent folder of a file path is created.
+    """
+    target = str(path)
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we manage transactions explicitly (BEGIN/COMMIT), which is
+    # what lets a failing migration roll back as a whole.
+    conn = await aiosqlite.connect(target, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("PRAGMA busy_timeout=5000")
+    if migrate:
+        applied = await apply_migrations(conn)
+        if applied:
+            logger.info("Applied migrations: %s", ", ".join(applied))
+    return conn
