@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="调试日志 / debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="运行真实机器人（长轮询）/ run the live bot (long polling)")
+    start = sub.add_parser(
+        "start", help="有 token 运行真实机器人，否则进入离线控制台 / run if a token is set, else console"
+    )
+    start.add_argument("--files", default="console-files", help=argparse.SUPPRESS)
     console = sub.add_parser("console", help="离线终端对话 / chat with the bot offline")
     console.add_argument("--files", default="console-files", help="机器人发送的文件保存到这里")
 
@@ -59,10 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     token = settings.token.get() if settings.token else None
-    configure_logging(token, logging.DEBUG if args.verbose else logging.INFO)
+    console = args.command == "console" or (args.command == "start" and token is None)
+    # The console's screen is the conversation: only warnings and errors interrupt it.
+    quiet = console or args.command in {"kb", "db"}
+    configure_logging(token, logging.DEBUG if args.verbose else (
+        logging.WARNING if quiet else logging.INFO))
     if args.command == "run":
         return run_live(settings)
-    if args.command == "console":
+    if args.command == "start" and settings.token is not None:
+        return run_live(settings)
+    if args.command in {"console", "start"}:
         from bot.console import run_console
 
         return asyncio.run(run_console(settings, Path(args.files)))
