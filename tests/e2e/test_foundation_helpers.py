@@ -1,0 +1,53 @@
+"""Helpers shared by the foundation e2e tests (no tests here).
+
+`forge_press` plays a modified Telegram client: it sends a callback query with arbitrary
+data for a message the bot sent, which `LocalBotApi.press_button` refuses to do because the
+button does not exist. The query is registered with the server so the bot's answer succeeds,
+exactly as Telegram accepts an answer to any query it delivered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.local_api import Call, Chat, LocalBotApi, User
+
+
+def forge_press(api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str) -> str:
+    """Inject a callback query carrying ``data`` on ``message``; return the query id."""
+    state = api.state
+    current = api.message(chat.id, int(message["message_id"]))
+    assert current is not None, "forge_press needs an existing message"
+    query_id = str(4_100_000_000_000_000_000 + state.seq())
+    query = {
+        "id": query_id,
+        "from": user.to_dict(),
+        "message": current,
+        "chat_instance": str(abs(chat.id) * 7 + 1),
+        "data": data,
+    }
+    state.callback_queries[query_id] = query
+    api.inject({"callback_query": query})
+    return query_id
+
+
+async def answer_of(api: LocalBotApi, query_id: str, timeout: float = 5.0) -> Call:
+    """The bot's answerCallbackQuery for ``query_id`` (waits for it)."""
+    return await api.wait_for_call(
+        "answerCallbackQuery",
+        lambda c: str(c.params.get("callback_query_id")) == query_id,
+        timeout=timeout,
+    )
+
+
+def update_id_of(api: LocalBotApi, chat_id: int, message_id: int) -> int:
+    """The update_id under which the server delivered a user's message."""
+    for call in api.calls_to("getUpdates"):
+        for update in call.result or []:
+            message = update.get("message") or update.get("edited_message") or {}
+            if (
+                message.get("chat", {}).get("id") == chat_id
+                and message.get("message_id") == message_id
+            ):
+                return int(update["update_id"])
+    raise AssertionError(f"message {message_id} in chat {chat_id} was never delivered")
