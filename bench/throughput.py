@@ -20,24 +20,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.application import build_application  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.local_api import LocalBotApi, User  # noqa: E402
-from bot.runtime import running  # noqa: E402
+from bot.application import build_application
+from bot.config import load_settings
+from bot.local_api import LocalBotApi, User
+from bot.runtime import running
 
 TOKEN = "123456:BENCH-token"
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert update.effective_message is not None and update.effective_message.text is not None
+    assert update.effective_message is not None
+    assert update.effective_message.text is not None
     await update.effective_message.reply_text(update.effective_message.text)
 
 
-async def measure(api: LocalBotApi, app: Application[Any, Any, Any, Any, Any, Any],
-                  n: int, users: int, text: str) -> float:
+async def measure(
+    api: LocalBotApi, app: Application[Any, Any, Any, Any, Any, Any], n: int, users: int, text: str
+) -> float:
     async with running(app):
         people = [User(id=20000 + i, first_name=f"居民{i}") for i in range(users)]
         # Warm-up: one round so first-use costs (connections, caches) are not counted.
@@ -53,8 +55,8 @@ async def measure(api: LocalBotApi, app: Application[Any, Any, Any, Any, Any, An
         return n / (time.perf_counter() - began)
 
 
-async def _wait_sent(api: LocalBotApi, count: int, timeout: float = 600) -> None:
-    deadline = time.perf_counter() + timeout
+async def _wait_sent(api: LocalBotApi, count: int, limit: float = 600) -> None:
+    deadline = time.perf_counter() + limit
     while len(api.calls_to("sendMessage")) < count:
         if time.perf_counter() > deadline:
             raise TimeoutError(f"only {len(api.calls_to('sendMessage'))}/{count} replies")
@@ -75,8 +77,12 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with LocalBotApi(token=TOKEN) as api:
             settings = load_settings(
-                {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.base_url,
-                 "RESIDENT_BOT_DB": str(Path(tmp) / "bench.db"), "RESIDENT_BOT_STAFF": "1"},
+                {
+                    "TELEGRAM_BOT_TOKEN": TOKEN,
+                    "TELEGRAM_API_URL": api.base_url,
+                    "RESIDENT_BOT_DB": str(Path(tmp) / "bench.db"),
+                    "RESIDENT_BOT_STAFF": "1",
+                },
                 dotenv=None,
             )
             # The flood-control limiter is off here: it caps live sending at ~30 msg/s by

@@ -51,7 +51,7 @@ def build_application(
     if rate_limit:
         # Stays within Telegram's flood limits (30 msg/s overall, 20/min per group) and
         # retries a 429 a few times instead of failing the handler.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     app = builder.build()
     assert isinstance(app, ResidentApplication)
     chats.register(app)
@@ -62,7 +62,7 @@ def build_application(
     # Persist conversation states and user/chat data right after every update rather
     # than only on the timer, so a crash loses nothing a resident already typed.
     app.add_handler(TypeHandler(Update, _persist_now), group=99)
-    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)
     return app
 
 

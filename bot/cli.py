@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="运行真实机器人（长轮询）/ run the live bot (long polling)")
     start = sub.add_parser(
-        "start", help="有 token 运行真实机器人，否则进入离线控制台 / run if a token is set, else console"
+        "start",
+        help="有 token 运行真实机器人，否则进入离线控制台 / run if a token is set, else console",
     )
     start.add_argument("--files", default="console-files", help=argparse.SUPPRESS)
     console = sub.add_parser("console", help="离线终端对话 / chat with the bot offline")
@@ -47,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub.add_parser("list", help="列出已导入文件 / list documents")
     rm = kb_sub.add_parser("remove", help="删除文件 / remove a document")
     rm.add_argument("doc_id", type=int)
-    ask = kb_sub.add_parser("ask", help="提问 / ask a question ('-' reads one per line from stdin)")
+    ask = kb_sub.add_parser(
+        "ask", help="提问 / ask a question ('-' reads one per line from stdin)"
+    )
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
     ask.add_argument("-k", type=int, default=3, help="返回几条结果 / number of results")
@@ -66,8 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = args.command == "console" or (args.command == "start" and token is None)
     # The console's screen is the conversation: only warnings and errors interrupt it.
     quiet = console or args.command in {"kb", "db"}
-    configure_logging(token, logging.DEBUG if args.verbose else (
-        logging.WARNING if quiet else logging.INFO))
+    configure_logging(
+        token, logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO)
+    )
     if args.command == "run":
         return run_live(settings)
     if args.command == "start" and settings.token is not None:

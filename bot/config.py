@@ -140,7 +140,9 @@ def load_settings(
 
     community = env.get("RESIDENT_BOT_COMMUNITY", "").strip() or "本社区"
     if len(community) > 60:
-        problems.append("RESIDENT_BOT_COMMUNITY: 名称过长（最多 60 字）/ longer than 60 characters")
+        problems.append(
+            "RESIDENT_BOT_COMMUNITY: 名称过长（最多 60 字）/ longer than 60 characters"
+        )
 
     if problems:
         raise ConfigError(problems)

@@ -24,8 +24,15 @@ CONSOLE_TOKEN = "100000:CONSOLE-offline-token"
 CONSOLE_STAFF_ID = 900000001
 RESIDENT = User(id=10001, first_name="王阿姨", language_code="zh-hans")
 GROUP = Chat(id=-1001000000001, type="supergroup", title="幸福里小区业主群")
-PRINTED = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument",
-           "sendPhoto", "sendPoll", "answerCallbackQuery"}
+PRINTED = {
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "sendDocument",
+    "sendPhoto",
+    "sendPoll",
+    "answerCallbackQuery",
+}
 
 HELP = """控制台命令（其余输入都会作为消息发给机器人）:
   /as staff | /as resident | /as <用户ID>   切换身份
@@ -73,7 +80,8 @@ class Console:
         if text.isdigit():
             self.press(int(text))
         elif text.startswith("/file "):
-            self.send_file(Path(text[6:].strip()).expanduser())
+            # One small local file typed by the console user: blocking is fine here.
+            self.send_file(Path(text[6:].strip()).expanduser())  # noqa: ASYNC240
         elif text == "/sticker":
             self.api.send_sticker(self.chat, self.user)
         elif text == "/photo":
@@ -114,7 +122,9 @@ class Console:
             return
         button = self.buttons[number - 1]
         if "callback_data" in button:
-            self.api.press_button(self.chat, self.user, self.button_message, button["callback_data"])
+            self.api.press_button(
+                self.chat, self.user, self.button_message, button["callback_data"]
+            )
             return
         url = str(button.get("url", ""))
         match = re.search(r"[?&]start=([\w-]+)", url)
@@ -202,8 +212,9 @@ def _stdin_lines() -> asyncio.Queue[str | None]:
 
 
 async def run_console(settings: Settings, files: Path) -> int:
-    async with LocalBotApi(token=CONSOLE_TOKEN, bot_username="community_helper_bot",
-                           bot_first_name="社区助手") as api:
+    async with LocalBotApi(
+        token=CONSOLE_TOKEN, bot_username="community_helper_bot", bot_first_name="社区助手"
+    ) as api:
         staff_id = min(settings.admin_ids) if settings.admin_ids else CONSOLE_STAFF_ID
         local = replace(
             settings,
@@ -214,8 +225,10 @@ async def run_console(settings: Settings, files: Path) -> int:
         app = build_application(local, token=CONSOLE_TOKEN, rate_limit=False)
         async with running(app):
             console = Console(api, staff_id, files)
-            print(f"离线控制台已启动（数据库：{settings.db_path}）。输入 /console 查看控制台命令，"
-                  f"/quit 退出。试试发送 /start")
+            print(
+                f"离线控制台已启动（数据库：{settings.db_path}）。输入 /console 查看控制台命令，"
+                f"/quit 退出。试试发送 /start"
+            )
             console.cursor = api.mark()
             lines = _stdin_lines()
             print(console.prompt(), end="", flush=True)
@@ -225,5 +238,3 @@ async def run_console(settings: Settings, files: Path) -> int:
                 print(console.prompt(), end="", flush=True)
     print("\n再见！")
     return 0
-
-

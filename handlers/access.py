@@ -18,14 +18,14 @@ def is_private(update: Update) -> bool:
 
 def mentions_bot(message: Message, username: str) -> bool:
     target = f"@{username}".lower()
-    for entity, value in message.parse_entities([MessageEntity.MENTION]).items():
-        if value.lower() == target:
-            return True
-    for entity in message.entities:
-        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
-            if entity.user.username and entity.user.username.lower() == username.lower():
-                return True
-    return False
+    if any(v.lower() == target for v in message.parse_entities([MessageEntity.MENTION]).values()):
+        return True
+    return any(
+        entity.type == MessageEntity.TEXT_MENTION
+        and entity.user is not None
+        and (entity.user.username or "").lower() == username.lower()
+        for entity in message.entities
+    )
 
 
 class _Addressed(filters.MessageFilter):

@@ -18,7 +18,9 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log the failure without message contents and tell the user something went wrong."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    chat_id = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+    chat_id = (
+        update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+    )
 
     if isinstance(error, ChatMigrated) and chat_id is not None:
         await chats_repo.migrate_chat(context.services.db, chat_id, error.new_chat_id)

@@ -75,7 +75,9 @@ async def answer_question(message: Message, context: BotContext, question: str) 
         logger.info("Question %s declined", qid)
         await message.reply_text(t.DECLINE, reply_markup=answer_markup(qid, 0, None))
         return
-    await message.reply_text(format_answer(top), reply_markup=answer_markup(qid, 0, top.passage_id))
+    await message.reply_text(
+        format_answer(top), reply_markup=answer_markup(qid, 0, top.passage_id)
+    )
 
 
 async def _typed_human(message: Message, context: BotContext) -> None:

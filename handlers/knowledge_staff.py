@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.services import BotContext
 from handlers import knowledge_texts as t
-from handlers.access import ensure_staff, is_private
+from handlers.access import ensure_staff
 from handlers.menu import NEW_MESSAGES, add_staff_help
 from knowledge.service import KnowledgeImportError
 from storage import kb_questions_repo as questions
@@ -45,8 +45,11 @@ async def receive_document(update: Update, context: BotContext) -> None:
         await message.reply_text(t.IMPORT_FAILED.format(reason=exc))
         return
     await staff_repo.record_audit(
-        context.services.db, message.from_user.id if message.from_user else 0, "kb.import",
-        str(summary.doc_id), f"{summary.title} ({summary.passages} passages)",
+        context.services.db,
+        message.from_user.id if message.from_user else 0,
+        "kb.import",
+        str(summary.doc_id),
+        f"{summary.title} ({summary.passages} passages)",
     )
     await message.reply_text(
         t.IMPORT_DONE.format(
@@ -80,14 +83,20 @@ async def kb_command(update: Update, context: BotContext) -> None:
     lines = [t.KB_HEAD.format(count=len(docs))]
     lines += [
         t.KB_LINE.format(
-            doc_id=d.doc_id, title=d.title, sections=d.sections, passages=d.passages,
+            doc_id=d.doc_id,
+            title=d.title,
+            sections=d.sections,
+            passages=d.passages,
             date=d.imported_at[:10],
         )
         for d in docs[:50]
     ]
     buttons = [
-        [InlineKeyboardButton(t.KB_REMOVE_BUTTON.format(doc_id=d.doc_id),
-                              callback_data=f"{PREFIX}rm:{d.doc_id}")]
+        [
+            InlineKeyboardButton(
+                t.KB_REMOVE_BUTTON.format(doc_id=d.doc_id), callback_data=f"{PREFIX}rm:{d.doc_id}"
+            )
+        ]
         for d in docs[:20]
     ]
     await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
@@ -120,12 +129,17 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
     for q in pending:
         when = datetime.fromisoformat(q.asked_at).astimezone(tz).strftime("%m-%d %H:%M")
         mark = t.HANDOFF_MARK if q.status == "handoff" else ""
-        lines.append(t.UNANSWERED_LINE.format(qid=q.id, mark=mark, question=q.question[:80],
-                                              date=when))
+        lines.append(
+            t.UNANSWERED_LINE.format(qid=q.id, mark=mark, question=q.question[:80], date=when)
+        )
     buttons = [
         [
-            InlineKeyboardButton(t.BTN_WRITE_FAQ.format(qid=q.id), callback_data=f"{PREFIX}faq:{q.id}"),
-            InlineKeyboardButton(t.BTN_DISMISS.format(qid=q.id), callback_data=f"{PREFIX}no:{q.id}"),
+            InlineKeyboardButton(
+                t.BTN_WRITE_FAQ.format(qid=q.id), callback_data=f"{PREFIX}faq:{q.id}"
+            ),
+            InlineKeyboardButton(
+                t.BTN_DISMISS.format(qid=q.id), callback_data=f"{PREFIX}no:{q.id}"
+            ),
         ]
         for q in pending
     ]
@@ -150,10 +164,14 @@ async def staff_button(update: Update, context: BotContext) -> None:
             await query.answer(t.KB_NOT_FOUND.format(doc_id=ident), show_alert=True)
             return
         await query.answer()
-        markup = InlineKeyboardMarkup([[
-            InlineKeyboardButton(t.KB_CONFIRM_YES, callback_data=f"{PREFIX}rmok:{ident}"),
-            InlineKeyboardButton(t.KB_CANCEL, callback_data=f"{PREFIX}cancel:0"),
-        ]])
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(t.KB_CONFIRM_YES, callback_data=f"{PREFIX}rmok:{ident}"),
+                    InlineKeyboardButton(t.KB_CANCEL, callback_data=f"{PREFIX}cancel:0"),
+                ]
+            ]
+        )
         await context.bot.send_message(
             chat_id, t.KB_CONFIRM.format(title=docs[ident].title), reply_markup=markup
         )
@@ -171,8 +189,9 @@ async def staff_button(update: Update, context: BotContext) -> None:
             return
         await query.answer()
         if action == "no":
-            await questions.close_question(db, ident, staff_id=query.from_user.id,
-                                           status="dismissed")
+            await questions.close_question(
+                db, ident, staff_id=query.from_user.id, status="dismissed"
+            )
             await staff_repo.record_audit(db, query.from_user.id, "kb.dismiss", str(ident))
             await context.bot.send_message(chat_id, t.DISMISSED.format(qid=ident))
             return
@@ -207,8 +226,12 @@ async def take_pending_faq_answer(update: Update, context: BotContext) -> bool:
         await message.reply_text(t.FAQ_CLOSED.format(qid=qid))
         return True
     assert user_id is not None
-    faq_id = await context.services.knowledge().add_faq(record.question, answer, created_by=user_id)
-    await questions.close_question(db, qid, staff_id=user_id, status="resolved", faq_passage=faq_id)
+    faq_id = await context.services.knowledge().add_faq(
+        record.question, answer, created_by=user_id
+    )
+    await questions.close_question(
+        db, qid, staff_id=user_id, status="resolved", faq_passage=faq_id
+    )
     await staff_repo.record_audit(db, user_id, "kb.faq_from_question", str(qid), answer[:100])
     await message.reply_text(t.FAQ_SAVED)
     if record.chat_id is not None and record.user_id != user_id:
@@ -233,8 +256,9 @@ async def cancel_command(update: Update, context: BotContext) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(
-        MessageHandler(NEW_MESSAGES & filters.Document.ALL & filters.ChatType.PRIVATE,
-                       receive_document)
+        MessageHandler(
+            NEW_MESSAGES & filters.Document.ALL & filters.ChatType.PRIVATE, receive_document
+        )
     )
     app.add_handler(CommandHandler("kb", kb_command, filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("unanswered", unanswered_command, filters=NEW_MESSAGES))

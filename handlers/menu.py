@@ -62,7 +62,9 @@ async def show_menu(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    text = texts.MENU_TITLE if is_private(update) else f"{texts.MENU_TITLE}\n{texts.GROUP_MENU_NOTE}"
+    text = (
+        texts.MENU_TITLE if is_private(update) else f"{texts.MENU_TITLE}\n{texts.GROUP_MENU_NOTE}"
+    )
     await message.reply_text(text, reply_markup=menu_markup(update, context.bot.username))
 
 
@@ -184,7 +186,10 @@ def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(
         MessageHandler(
-            NEW_MESSAGES & ~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.Document.ALL
+            NEW_MESSAGES
+            & ~filters.TEXT
+            & ~filters.StatusUpdate.ALL
+            & ~filters.Document.ALL
             & ADDRESSED,
             non_text,
         )

@@ -13,7 +13,7 @@ from storage import staff_repo
 REMOVE_PREFIX = "staff:rm:"
 
 
-def _target_id(update: Update, args: list[str]) -> int | None | str:
+def _target_id(update: Update, args: list[str]) -> int | str | None:
     """The user id named in the arguments, or the author of the replied-to message.
 
     Returns None when no target was given and "bad" when the argument is not an id.
@@ -58,7 +58,8 @@ async def staff_command(update: Update, context: BotContext) -> None:
 
 async def _add(update: Update, context: BotContext, user_id: int) -> None:
     actor = update.effective_user
-    assert actor is not None and update.effective_message is not None
+    assert actor is not None
+    assert update.effective_message is not None
     db = context.services.db
     if context.services.is_admin(user_id) or not await staff_repo.add_staff(db, user_id, actor.id):
         await update.effective_message.reply_text(texts.STAFF_ALREADY.format(user_id=user_id))
@@ -83,9 +84,7 @@ async def _send_list(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     admins = sorted(context.services.settings.admin_ids)
     members = await staff_repo.list_staff(context.services.db)
-    head = texts.STAFF_LIST_HEAD.format(
-        admins="、".join(str(a) for a in admins) or texts.NOBODY
-    )
+    head = texts.STAFF_LIST_HEAD.format(admins="、".join(str(a) for a in admins) or texts.NOBODY)
     lines = [f"• {m.user_id}（{m.added_at[:10]} 由 {m.added_by} 添加）" for m in members]
     body = "\n".join(lines) or texts.STAFF_LIST_EMPTY
     markup = None

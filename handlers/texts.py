@@ -38,7 +38,9 @@ HELP_STAFF = (
     "• /chats —— 查看机器人所在的群"
 )
 
-FEATURE_PENDING = "「{label}」功能正在建设中，很快就能用。现在可以先用「政策问答」，或联系社区工作人员。"
+FEATURE_PENDING = (
+    "「{label}」功能正在建设中，很快就能用。现在可以先用「政策问答」，或联系社区工作人员。"
+)
 ASK_PROMPT = "请直接输入您的问题，例如：“老旧小区改造要多少人同意？”"
 GO_PRIVATE = "这项事务涉及个人信息，请点下面的按钮，到和我的私聊里办理："
 GO_PRIVATE_BUTTON = "去私聊办理"
@@ -46,7 +48,8 @@ GO_PRIVATE_BUTTON = "去私聊办理"
 NOT_STAFF = "抱歉，这个操作只有社区工作人员可以使用。"
 NOT_ADMIN = "抱歉，只有管理员可以管理工作人员名单。"
 STAFF_USAGE = (
-    "用法：\n/staff list —— 查看工作人员\n/staff add <用户ID> —— 添加（或回复某人的消息发送 /staff add）\n"
+    "用法：\n/staff list —— 查看工作人员\n"
+    "/staff add <用户ID> —— 添加（或回复某人的消息发送 /staff add）\n"
     "/staff remove <用户ID> —— 移除（或回复某人的消息）"
 )
 STAFF_ADDED = "已添加工作人员：{user_id}"
@@ -73,7 +76,6 @@ UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看能用的命令，或
 NON_TEXT = "我目前只能看懂文字消息，请用文字描述您的问题 🙏"
 ERROR = "抱歉，刚才出了点问题，请稍后再试。急事请直接联系社区工作人员。"
 GROUP_GREETING = (
-    "大家好！我是{community}的社区助手。在群里 @我 或回复我的消息就能提问，"
-    "发送 /menu 打开菜单。"
+    "大家好！我是{community}的社区助手。在群里 @我 或回复我的消息就能提问，发送 /menu 打开菜单。"
 )
 STALE_BUTTON = "这个按钮已失效，请发送 /menu 重新打开菜单。"

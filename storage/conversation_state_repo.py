@@ -53,9 +53,7 @@ async def save_conversation(
     conn: aiosqlite.Connection, name: str, key: str, state: str | None
 ) -> None:
     if state is None:
-        await conn.execute(
-            "DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, key)
-        )
+        await conn.execute("DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, key))
     else:
         await conn.execute(
             "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)"

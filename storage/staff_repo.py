@@ -67,8 +67,7 @@ async def record_audit(
 
 async def recent_audit(conn: aiosqlite.Connection, limit: int = 50) -> list[AuditEntry]:
     async with conn.execute(
-        "SELECT id, at, actor_id, action, target, detail FROM audit_log"
-        " ORDER BY id DESC LIMIT ?",
+        "SELECT id, at, actor_id, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?",
         (limit,),
     ) as cur:
         return [AuditEntry(*r) async for r in cur]

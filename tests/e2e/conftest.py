@@ -27,8 +27,9 @@ CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 @pytest.fixture
 async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi(token=TOKEN, bot_username="resident_test_bot",
-                           bot_first_name="社区助手") as server:
+    async with LocalBotApi(
+        token=TOKEN, bot_username="resident_test_bot", bot_first_name="社区助手"
+    ) as server:
         yield server
 
 
@@ -88,4 +89,6 @@ def button_data(message: dict[str, Any], label_part: str) -> str:
     for b in buttons(message):
         if label_part in b["text"]:
             return str(b["callback_data"])
-    raise AssertionError(f"no button with {label_part!r} in {[b['text'] for b in buttons(message)]}")
+    raise AssertionError(
+        f"no button with {label_part!r} in {[b['text'] for b in buttons(message)]}"
+    )

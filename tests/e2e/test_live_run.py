@@ -17,9 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _start_bot(api: LocalBotApi, tmp_path: Path) -> asyncio.subprocess.Process:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
     env.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=api.base_url,
@@ -27,9 +25,14 @@ async def _start_bot(api: LocalBotApi, tmp_path: Path) -> asyncio.subprocess.Pro
         PYTHONPATH=str(ROOT),
     )
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 

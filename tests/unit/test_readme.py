@@ -38,4 +38,5 @@ def test_quick_start_scripts_exist_and_are_executable() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "./scripts/test" in ci and "./scripts/test" in README
+    assert "./scripts/test" in ci
+    assert "./scripts/test" in README
