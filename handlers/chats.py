@@ -17,6 +17,7 @@ from telegram.ext import (
 from bot.services import BotContext
 from handlers import texts
 from handlers.access import ensure_staff, is_private
+from handlers.menu import NEW_MESSAGES
 from storage import chats_repo, staff_repo
 
 logger = logging.getLogger(__name__)
@@ -129,5 +130,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(TypeHandler(Update, remember_chat), group=-1)
     app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated))
-    app.add_handler(CommandHandler("bindgroup", bind_group))
-    app.add_handler(CommandHandler("chats", list_chats))
+    app.add_handler(CommandHandler("bindgroup", bind_group, filters=NEW_MESSAGES))
+    app.add_handler(CommandHandler("chats", list_chats, filters=NEW_MESSAGES))

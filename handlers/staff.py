@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.services import BotContext
 from handlers import texts
 from handlers.access import ensure_admin, ensure_staff
+from handlers.menu import NEW_MESSAGES
 from storage import staff_repo
 
 REMOVE_PREFIX = "staff:rm:"
@@ -121,5 +122,5 @@ async def remove_button(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("staff", staff_command))
+    app.add_handler(CommandHandler("staff", staff_command, filters=NEW_MESSAGES))
     app.add_handler(CallbackQueryHandler(remove_button, pattern=f"^{REMOVE_PREFIX}"))
