@@ -99,8 +99,10 @@ def load_settings(
             f"TELEGRAM_API_URL: 必须以 http:// 或 https:// 开头 / must be an http(s) URL"
             f" (got {api_url!r})"
         )
-    file_url = env.get("TELEGRAM_FILE_URL", "").strip() or derive_file_url(api_url)
-    if not re.match(r"^https?://[^/\s]+", file_url):
+    explicit_file_url = env.get("TELEGRAM_FILE_URL", "").strip()
+    file_url = explicit_file_url or derive_file_url(api_url)
+    # A derived file URL is only as good as the API URL, which is reported already.
+    if explicit_file_url and not re.match(r"^https?://[^/\s]+", file_url):
         problems.append(
             f"TELEGRAM_FILE_URL: 必须以 http:// 或 https:// 开头 / must be an http(s) URL"
             f" (got {file_url!r})"

@@ -46,6 +46,18 @@ class _Addressed(filters.MessageFilter):
 ADDRESSED = _Addressed(name="ADDRESSED")
 
 
+_ID = re.compile(r"[0-9]{1,15}")
+
+
+def parse_id(raw: str) -> int | None:
+    """A Telegram user id or a row id from user input or callback data; None if not one.
+
+    ASCII digits only (``"²".isdigit()`` is true) and at most 15 of them, so the value
+    always fits an SQLite INTEGER; Telegram ids fit in 52 bits.
+    """
+    return int(raw) if _ID.fullmatch(raw) else None
+
+
 def strip_mention(text: str, username: str | None) -> str:
     """The question without the leading/trailing @botname."""
     if not username:

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.services import BotContext
 from handlers import knowledge_staff
 from handlers import knowledge_texts as t
-from handlers.access import ADDRESSED, strip_mention
+from handlers.access import ADDRESSED, parse_id, strip_mention
 from handlers.menu import NEW_MESSAGES
 from knowledge.service import SearchResult
 from storage import kb_questions_repo as questions
@@ -131,10 +131,10 @@ async def ask_command(update: Update, context: BotContext) -> None:
 
 def _ints(data: str, count: int) -> list[int] | None:
     """Parse the numeric fields of callback data; None when forged or malformed."""
-    fields = data.split(":")[2:]
-    if len(fields) != count or not all(f.isdigit() and len(f) <= 18 for f in fields):
+    fields = [parse_id(f) for f in data.split(":")[2:]]
+    if len(fields) != count or None in fields:
         return None
-    return [int(f) for f in fields]
+    return [f for f in fields if f is not None]
 
 
 async def answer_button(update: Update, context: BotContext) -> None:

@@ -68,10 +68,11 @@ async def kb_command(update: Update, context: BotContext) -> None:
         return
     args = context.args or []
     if args and args[0].lower() in {"remove", "rm", "del", "删除"}:
-        if len(args) < 2 or not args[1].isdigit() or len(args[1]) > 18:
+        doc_id = parse_id(args[1]) if len(args) > 1 else None
+        if doc_id is None:
             await message.reply_text(t.KB_USAGE)
             return
-        await message.reply_text(await _remove(update, context, int(args[1])))
+        await message.reply_text(await _remove(update, context, doc_id))
         return
     if args:
         await message.reply_text(t.KB_USAGE)
@@ -152,10 +153,11 @@ async def staff_button(update: Update, context: BotContext) -> None:
     if query is None or query.data is None or not await ensure_staff(update, context):
         return
     parts = query.data.split(":")
-    if len(parts) != 3 or not parts[2].isdigit() or len(parts[2]) > 18:
+    ident = parse_id(parts[2]) if len(parts) == 3 else None
+    if ident is None:
         await query.answer(t.STALE_BUTTON, show_alert=True)
         return
-    action, ident = parts[1], int(parts[2])
+    action = parts[1]
     chat_id = query.message.chat.id if query.message else query.from_user.id
     db = context.services.db
     if action == "rm":

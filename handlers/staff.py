@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.services import BotContext
 from handlers import texts
-from handlers.access import ensure_admin, ensure_staff
+from handlers.access import ensure_admin, ensure_staff, parse_id
 from handlers.menu import NEW_MESSAGES
 from storage import staff_repo
 
@@ -20,8 +20,8 @@ def _target_id(update: Update, args: list[str]) -> int | str | None:
     Returns None when no target was given and "bad" when the argument is not an id.
     """
     if args:
-        raw = args[0].strip()
-        return int(raw) if raw.isdigit() and len(raw) <= 20 else "bad"
+        parsed = parse_id(args[0].strip())
+        return "bad" if parsed is None else parsed
     message = update.effective_message
     reply = message.reply_to_message if message else None
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
@@ -111,11 +111,11 @@ async def remove_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or not await ensure_admin(update, context):
         return
-    raw = (query.data or "")[len(REMOVE_PREFIX) :]
-    if not raw.isdigit() or len(raw) > 20:
+    target = parse_id((query.data or "")[len(REMOVE_PREFIX) :])
+    if target is None:
         await query.answer("按钮数据无效。", show_alert=True)
         return
-    result = await _remove(update, context, int(raw))
+    result = await _remove(update, context, target)
     await query.answer(result)
     if query.message is not None:
         await context.bot.send_message(query.message.chat.id, result)

@@ -8,12 +8,16 @@ exactly as Telegram accepts an answer to any query it delivered.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.local_api import Call, Chat, LocalBotApi, User
 
 
-def forge_press(api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str) -> str:
+def forge_press(
+    api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str
+) -> str:
     """Inject a callback query carrying ``data`` on ``message``; return the query id."""
     state = api.state
     current = api.message(chat.id, int(message["message_id"]))
@@ -31,7 +35,11 @@ def forge_press(api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any
     return query_id
 
 
-async def answer_of(api: LocalBotApi, query_id: str, timeout: float = 5.0) -> Call:
+async def answer_of(
+    api: LocalBotApi,
+    query_id: str,
+    timeout: float = 5.0,  # noqa: ASYNC109 - mirrors LocalBotApi.wait_for_call
+) -> Call:
     """The bot's answerCallbackQuery for ``query_id`` (waits for it)."""
     return await api.wait_for_call(
         "answerCallbackQuery",
@@ -51,3 +59,17 @@ def update_id_of(api: LocalBotApi, chat_id: int, message_id: int) -> int:
             ):
                 return int(update["update_id"])
     raise AssertionError(f"message {message_id} in chat {chat_id} was never delivered")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = 3.0,  # noqa: ASYNC109 - mirrors LocalBotApi.wait_for_call
+    what: str = "condition",
+) -> None:
+    """Poll ``check`` (e.g. a database query) until it holds; for updates that send nothing."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout}s")
+        await asyncio.sleep(0.02)

@@ -79,16 +79,19 @@ async def test_menu_buttons_in_private(api: LocalBotApi, bot: object) -> None:
 
     query = api.press_button(chat, RESIDENT, menu, button_data(menu, "我的工单"))
     pending = await api.next_message(chat.id)
-    assert "我的工单" in pending["text"] and "正在建设中" in pending["text"]
+    assert "我的工单" in pending["text"]
+    assert "正在建设中" in pending["text"]
     answer = await answer_of(api, query)
-    assert answer.ok and not answer.params.get("show_alert")
+    assert answer.ok
+    assert not answer.params.get("show_alert")
 
 
 async def test_typed_menu_label_in_private_opens_the_entry(api: LocalBotApi, bot: object) -> None:
     chat = api.private_chat(RESIDENT)
     api.send_text(chat, RESIDENT, " 我要投诉 ")
     reply = await api.next_message(chat.id)
-    assert "我要投诉" in reply["text"] and "正在建设中" in reply["text"]
+    assert "我要投诉" in reply["text"]
+    assert "正在建设中" in reply["text"]
     await api.expect_no_message(chat.id, within=QUIET)
 
 
@@ -98,7 +101,8 @@ async def test_help_shows_staff_commands_only_to_staff(api: LocalBotApi, bot: ob
     text = (await api.next_message(resident.id))["text"]
     assert "使用帮助" in text
     assert "工作人员命令" not in text
-    assert "/staff" not in text and "/unanswered" not in text
+    assert "/staff" not in text
+    assert "/unanswered" not in text
 
     admin = api.private_chat(ADMIN)
     api.send_text(admin, ADMIN, "/help")
@@ -214,6 +218,8 @@ async def test_group_reply_to_the_bot_gets_a_reply(api: LocalBotApi, bot: object
     await api.expect_no_message(GROUP.id, within=QUIET)
 
 
-async def test_unknown_command_addressed_to_the_bot_in_group(api: LocalBotApi, bot: object) -> None:
+async def test_unknown_command_addressed_to_the_bot_in_group(
+    api: LocalBotApi, bot: object
+) -> None:
     api.send_text(GROUP, RESIDENT, f"/nosuchcommand@{BOT}")
     assert (await api.next_message(GROUP.id))["text"] == texts.UNKNOWN_COMMAND
