@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.services import BotContext
 from handlers import knowledge_texts as t
-from handlers.access import ensure_staff
+from handlers.access import ensure_staff, parse_id
 from handlers.menu import NEW_MESSAGES, add_staff_help
 from knowledge.service import KnowledgeImportError
 from storage import kb_questions_repo as questions
