@@ -1,0 +1,121 @@
+"""Segmentation: jieba with the domain dictionary, synonym folding and stopwords.
+
+jieba is initialised once per process (`init_tokenizer`, called by `KnowledgeBase.open` in a
+worker thread); the domain words are added with `add_word` on that one tokenizer, never per
+call. Tokens are produced from `normalize.canonical` text, so passages and questions go
+through exactly the same path.
+
+`TOKENIZE_CALLS` counts calls to `tokenize`; the restart test uses it to prove that an
+index loaded from SQLite is not re-tokenised.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from importlib import resources
+
+import jieba
+
+TOKENIZE_CALLS = 0
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+
+# Numbers (with fractions and percentages) and latin words are kept whole; everything else
+# that is CJK goes to jieba. Punctuation and symbols separate runs and are dropped.
+_RUNS = re.compile(r"(\d+(?:\.\d+)?(?:/\d+|%)?|[a-z][a-z0-9]*|[\u3400-\u9fff]+)")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _data_lines(name: str) -> list[str]:
+    text = (resources.files("knowledge") / "data" / name).read_text(encoding="utf-8")
+    return [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, str]:
+    """Variant word → canonical word of its group."""
+    table: dict[str, str] = {}
+    for line in _data_lines("synonyms.txt"):
+        words = line.split()
+        for word in words[1:]:
+            table[word] = words[0]
+    return table
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    return frozenset(word for line in _data_lines("stopwords.txt") for word in line.split())
+
+
+def init_tokenizer() -> jieba.Tokenizer:
+    """Build the process-wide tokenizer once (slow: ~1 s); later calls return it."""
+    global _tokenizer
+    if _tokenizer is not None:
+        return _tokenizer
+    with _lock:
+        if _tokenizer is None:
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            for line in _data_lines("domain_dict.txt"):
+                parts = line.split()
+                freq = int(parts[1]) if len(parts) > 1 else None
+                tokenizer.add_word(parts[0], freq=freq)
+            for variant, word in synonyms().items():
+                for term in (variant, word):
+                    if len(term) > 1 and tokenizer.FREQ.get(term, 0) == 0:
+                        tokenizer.add_word(term, freq=300)
+            _tokenizer = tokenizer
+    return _tokenizer
+
+
+def _segment(tokenizer: jieba.Tokenizer, run: str) -> list[str]:
+    """Precise cut plus the dictionary sub-words of long words (like cut_for_search)."""
+    out: list[str] = []
+    freq = tokenizer.FREQ
+    variants = synonyms()
+    for word in tokenizer.cut(run, HMM=True):
+        # A colloquial variant (业委会) folds to one canonical term; its pieces (委会) would
+        # only add noise.
+        if len(word) > 2 and word not in variants:
+            for size in (2, 3):
+                if size >= len(word):
+                    continue
+                for i in range(len(word) - size + 1):
+                    sub = word[i : i + size]
+                    if freq.get(sub):
+                        out.append(sub)
+        out.append(word)
+    return out
+
+
+def tokenize(canonical_text: str) -> list[str]:
+    """Canonical text → index terms (synonyms folded, stopwords dropped)."""
+    global TOKENIZE_CALLS
+    TOKENIZE_CALLS += 1
+    tokenizer = init_tokenizer()
+    syn = synonyms()
+    stop = stopwords()
+    terms: list[str] = []
+    for run in _RUNS.findall(canonical_text):
+        words = _segment(tokenizer, run) if _CJK.match(run) else [run]
+        for word in words:
+            word = syn.get(word, word)
+            if word not in stop:
+                terms.append(word)
+    return terms
+
+
+def char_bigrams(canonical_text: str) -> list[str]:
+    """CJK character bigrams, the typo fallback field (no jieba involved)."""
+    grams: list[str] = []
+    for run in re.findall(r"[\u3400-\u9fff]+", canonical_text):
+        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return grams

@@ -1,0 +1,292 @@
+"""SQL for the knowledge base (tables `kb_*`, migration 0002). Returns dataclasses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class NewPassage:
+    text: str
+    source: str
+    tokens: str
+    head_tokens: str
+    bigram_text: str
+    full_text: str | None = None
+
+
+@dataclass(frozen=True)
+class NewSection:
+    heading_path: tuple[str, ...]
+    text: str
+    passages: Sequence[NewPassage]
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    id: int
+    kind: str
+    doc_id: int | None
+    text: str
+    source: str
+    tokens: str
+    head_tokens: str
+    bigram_text: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    title: str
+    filename: str
+    sections: int
+    passages: int
+    imported_at: str
+
+
+@dataclass(frozen=True)
+class SectionText:
+    source: str
+    text: str
+
+
+_PASSAGE_COLUMNS = "id, kind, doc_id, text, source, tokens, head_tokens, bigram_text"
+
+
+def _passage(row: aiosqlite.Row) -> StoredPassage:
+    return StoredPassage(
+        id=int(row["id"]),
+        kind=str(row["kind"]),
+        doc_id=None if row["doc_id"] is None else int(row["doc_id"]),
+        text=str(row["text"]),
+        source=str(row["source"]),
+        tokens=str(row["tokens"]),
+        head_tokens=str(row["head_tokens"]),
+        bigram_text=str(row["bigram_text"]),
+    )
+
+
+async def load_passages(conn: aiosqlite.Connection) -> list[StoredPassage]:
+    async with conn.execute(f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages ORDER BY id") as cur:
+        return [_passage(row) for row in await cur.fetchall()]
+
+
+async def passages_of_document(conn: aiosqlite.Connection, doc_id: int) -> list[StoredPassage]:
+    async with conn.execute(
+        f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE doc_id = ? ORDER BY id", (doc_id,)
+    ) as cur:
+        return [_passage(row) for row in await cur.fetchall()]
+
+
+async def find_document_ids(conn: aiosqlite.Connection, filename: str, title: str) -> list[int]:
+    async with conn.execute(
+        "SELECT id FROM kb_documents WHERE filename = ? OR title = ?", (filename, title)
+    ) as cur:
+        return [int(row[0]) for row in await cur.fetchall()]
+
+
+async def replace_document(
+    conn: aiosqlite.Connection,
+    *,
+    filename: str,
+    title: str,
+    sha256: str,
+    imported_at: str,
+    sections: Sequence[NewSection],
+) -> tuple[int, list[int]]:
+    """Insert a document, first deleting any with the same filename or title, atomically.
+
+    Returns (new document id, ids of the replaced documents).
+    """
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        old_ids = await find_document_ids(conn, filename, title)
+        for old in old_ids:
+            await conn.execute("DELETE FROM kb_documents WHERE id = ?", (old,))
+        cur = await conn.execute(
+            "INSERT INTO kb_documents (title, filename, sha256, imported_at) VALUES (?, ?, ?, ?)",
+            (title, filename, sha256, imported_at),
+        )
+        doc_id = int(cur.lastrowid or 0)
+        for ordinal, section in enumerate(sections):
+            cur = await conn.execute(
+                "INSERT INTO kb_sections (doc_id, ordinal, heading_path, text)"
+                " VALUES (?, ?, ?, ?)",
+                (
+                    doc_id,
+                    ordinal,
+                    json.dumps(section.heading_path, ensure_ascii=False),
+                    section.text,
+                ),
+            )
+            section_id = int(cur.lastrowid or 0)
+            await conn.executemany(
+                "INSERT INTO kb_passages (kind, doc_id, section_id, ordinal, text, source, tokens,"
+                " head_tokens, bigram_text, origin, created_at)"
+                " VALUES ('doc', ?, ?, ?, ?, ?, ?, ?, ?, 'doc', ?)",
+                [
+                    (
+                        doc_id,
+                        section_id,
+                        i,
+                        p.text,
+                        p.source,
+                        p.tokens,
+                        p.head_tokens,
+                        p.bigram_text,
+                        imported_at,
+                    )
+                    for i, p in enumerate(section.passages)
+                ],
+            )
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    return doc_id, old_ids
+
+
+async def delete_document(conn: aiosqlite.Connection, doc_id: int) -> bool:
+    cur = await conn.execute("DELETE FROM kb_documents WHERE id = ?", (doc_id,))
+    return (cur.rowcount or 0) > 0
+
+
+async def list_documents(conn: aiosqlite.Connection) -> list[DocumentRow]:
+    async with conn.execute(
+        "SELECT d.id, d.title, d.filename, d.imported_at,"
+        " (SELECT COUNT(*) FROM kb_sections s WHERE s.doc_id = d.id) AS n_sections,"
+        " (SELECT COUNT(*) FROM kb_passages p WHERE p.doc_id = d.id) AS n_passages"
+        " FROM kb_documents d ORDER BY d.id"
+    ) as cur:
+        return [
+            DocumentRow(
+                id=int(r["id"]),
+                title=str(r["title"]),
+                filename=str(r["filename"]),
+                sections=int(r["n_sections"]),
+                passages=int(r["n_passages"]),
+                imported_at=str(r["imported_at"]),
+            )
+            for r in await cur.fetchall()
+        ]
+
+
+async def section_text(conn: aiosqlite.Connection, passage_id: int) -> SectionText | None:
+    async with conn.execute(
+        "SELECT p.kind, p.source, p.text, p.full_text, s.text AS section"
+        " FROM kb_passages p LEFT JOIN kb_sections s ON s.id = p.section_id WHERE p.id = ?",
+        (passage_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    body = row["section"] if row["kind"] == "doc" else row["full_text"]
+    return SectionText(source=str(row["source"]), text=str(body or row["text"]))
+
+
+async def insert_faq(
+    conn: aiosqlite.Connection,
+    passages: Sequence[tuple[NewPassage, str | None]],
+    *,
+    origin: str,
+    created_at: str,
+    created_by: int | None = None,
+) -> list[int]:
+    """Insert FAQ passages (each with its FAQ key) in one transaction; return their ids."""
+    ids: list[int] = []
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        for p, key in passages:
+            cur = await conn.execute(
+                "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
+                " bigram_text, origin, faq_key, created_by, created_at)"
+                " VALUES ('faq', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    p.text,
+                    p.full_text,
+                    p.source,
+                    p.tokens,
+                    p.head_tokens,
+                    p.bigram_text,
+                    origin,
+                    key,
+                    created_by,
+                    created_at,
+                ),
+            )
+            ids.append(int(cur.lastrowid or 0))
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    return ids
+
+
+async def replace_bundled_faq(
+    conn: aiosqlite.Connection,
+    passages: Sequence[tuple[NewPassage, str | None]],
+    *,
+    faq_hash: str,
+    created_at: str,
+) -> None:
+    """Swap the bundled FAQ for a new version and record its hash, atomically."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute("DELETE FROM kb_passages WHERE origin = 'bundled'")
+        await conn.executemany(
+            "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
+            " bigram_text, origin, faq_key, created_at)"
+            " VALUES ('faq', ?, ?, ?, ?, ?, ?, 'bundled', ?, ?)",
+            [
+                (
+                    p.text,
+                    p.full_text,
+                    p.source,
+                    p.tokens,
+                    p.head_tokens,
+                    p.bigram_text,
+                    key,
+                    created_at,
+                )
+                for p, key in passages
+            ],
+        )
+        await conn.execute(
+            "INSERT INTO kb_meta (key, value) VALUES ('bundled_faq_hash', ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (faq_hash,),
+        )
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+
+
+async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+    async with conn.execute("SELECT value FROM kb_meta WHERE key = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def bulk_insert_passages(
+    conn: aiosqlite.Connection, doc_id: int, passages: Sequence[NewPassage], created_at: str
+) -> None:
+    """Bench helper: append passages to an existing document without sections."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.executemany(
+            "INSERT INTO kb_passages (kind, doc_id, text, source, tokens, head_tokens,"
+            " bigram_text, origin, created_at) VALUES ('doc', ?, ?, ?, ?, ?, ?, 'doc', ?)",
+            [
+                (doc_id, p.text, p.source, p.tokens, p.head_tokens, p.bigram_text, created_at)
+                for p in passages
+            ],
+        )
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
