@@ -68,6 +68,21 @@ def clean_display(text: str) -> str:
     return _BACKTICK_NOISE.sub("", text)
 
 
+_CJK = r"[\u3400-\u9fff\u201c\u201d\u3001\u3002]"
+_ASCII_PUNCT = re.compile(rf"(?<={_CJK})[,;:?!]|[,;:?!](?={_CJK})")
+_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+
+
+def display_punctuation(text: str) -> str:
+    """Chinese punctuation for what residents read: `可以,带上` → `可以，带上`.
+
+    Cleaning folds full-width punctuation to ASCII (and scraped pages already mix the
+    two); next to Chinese characters the full-width form is what people expect.
+    Parentheses and full stops stay as they are: `(一)` headings and `1.5` numbers.
+    """
+    return _ASCII_PUNCT.sub(lambda m: _FULL[m.group()], text)
+
+
 _CN_DIGITS = {
     "零": 0,
     "〇": 0,

@@ -22,7 +22,7 @@ from pathlib import Path
 import aiosqlite
 
 from knowledge.index import IndexEntry, SearchIndex
-from knowledge.normalize import canonical, clean_display
+from knowledge.normalize import canonical, clean_display, display_punctuation
 from knowledge.parsing import (
     MAX_PASSAGE_CHARS,
     KnowledgeImportError,
@@ -128,12 +128,14 @@ def build_document_sections(parsed: ParsedDocument) -> list[kb_repo.NewSection]:
     return sections
 
 
-def build_faq_passage(questions: list[str], answer: str) -> kb_repo.NewPassage:
+def build_faq_passage(
+    questions: list[str], answer: str, source: str = FAQ_SOURCE
+) -> kb_repo.NewPassage:
     answer = clean_display(answer).strip()
     questions = [clean_display(q).strip() for q in questions if q.strip()]
     return kb_repo.NewPassage(
         text=answer[:MAX_PASSAGE_CHARS],
-        source=FAQ_SOURCE,
+        source=source,
         tokens=_terms(answer),
         head_tokens=_terms(" ".join(questions)),
         bigram_text=canonical("".join(questions) + answer),
@@ -160,8 +162,8 @@ def _faq_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def _load_faq_items(data: bytes) -> list[tuple[str, list[str], str]]:
-    items: list[tuple[str, list[str], str]] = []
+def _load_faq_items(data: bytes) -> list[tuple[str, list[str], str, str]]:
+    items: list[tuple[str, list[str], str, str]] = []
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -173,7 +175,12 @@ def _load_faq_items(data: bytes) -> list[tuple[str, list[str], str]]:
         questions = [q for q in item.get("questions", []) if isinstance(q, str) and q.strip()]
         answer = item.get("answer")
         if questions and isinstance(answer, str) and answer.strip():
-            items.append((str(item.get("id", "")), questions, answer))
+            source = item.get("source")
+            label = FAQ_SOURCE
+            if isinstance(source, str) and source:
+                # "社区常见问题 · 公示" as written, or "社区常见问题 · 《民法典》第278条".
+                label = source if source.startswith(FAQ_SOURCE) else f"{FAQ_SOURCE} · {source}"
+            items.append((str(item.get("id", "")), questions, answer, label))
     return items
 
 
@@ -215,7 +222,7 @@ class KnowledgeBase:
             return
         items = _load_faq_items(data)
         passages = await asyncio.to_thread(
-            lambda: [(build_faq_passage(qs, ans), key) for key, qs, ans in items]
+            lambda: [(build_faq_passage(qs, ans, src), key) for key, qs, ans, src in items]
         )
         await kb_repo.replace_bundled_faq(self._conn, passages, faq_hash=digest, created_at=_now())
         logger.info("Seeded %d bundled FAQ entries", len(passages))
@@ -296,7 +303,13 @@ class KnowledgeBase:
         terms = tokenize(text)
         hits = self._index.search(terms, text, k=k, docs_only=docs_only)
         results = [
-            SearchResult(h.entry.passage_id, h.entry.text, h.entry.source, h.score, h.entry.kind)
+            SearchResult(
+                h.entry.passage_id,
+                display_punctuation(h.entry.text),
+                h.entry.source,
+                h.score,
+                h.entry.kind,
+            )
             for h in hits
         ]
         answered = bool(terms and hits and hits[0].coverage >= MIN_COVERAGE)
@@ -304,7 +317,7 @@ class KnowledgeBase:
 
     async def section_text(self, passage_id: int) -> tuple[str, str] | None:
         found = await kb_repo.section_text(self._conn, passage_id)
-        return None if found is None else (found.source, found.text)
+        return None if found is None else (found.source, display_punctuation(found.text))
 
     async def add_faq(self, question: str, answer: str, *, created_by: int | None = None) -> int:
         if not question.strip() or not answer.strip():
