@@ -30,12 +30,30 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.tokenize import expansions, general_idf
+
 K1 = 0.8
 B = 0.3
 W_HEAD = 0.75
 W_BIGRAM = 0.6
 COVERAGE_FLOOR = 0.2
 SINGLE_CHAR_WEIGHT = 0.35
+# Query-side expansions (knowledge/data/synonyms.txt `=>` lines) count this much of the
+# resident's own word.
+W_EXPANSION = 0.7
+# Weight of a question word absent from every passage, as a share of the top idf:
+# scaled by its general-language rarity (-log frequency in jieba's dictionary) between
+# UNKNOWN_GEN_LOW (common chatter) and UNKNOWN_GEN_LOW + UNKNOWN_GEN_SPAN (specific).
+UNKNOWN_GEN_LOW = 8.5
+UNKNOWN_GEN_SPAN = 4.5
+UNKNOWN_MIN_SHARE = 0.15
+# Best-window re-ranking of the top candidates: window length in body tokens (about 1.4
+# characters a token, so ~80 characters), and the share of the coverage factor it takes.
+RERANK_DEPTH = 40
+WINDOW_TOKENS = 55
+W_PROXIMITY = 0.5
+# Two passages sharing this share of their character bigrams are one text for display.
+NEAR_DUPLICATE = 0.8
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,19 @@ class IndexEntry:
     body: tuple[str, ...]
     head: tuple[str, ...]
     bigram_text: str
+
+
+@dataclass(frozen=True)
+class _Concept:
+    """One question term with its alternatives: (term, factor, vocab key)."""
+
+    term: str
+    weight: float
+    short: float
+    alts: list[tuple[str, float, int]]
+    # Dictionary sub-words of the term also in the question (水电改造 → 水电, 改造):
+    # (sub-word, vocab key, share of the term's characters, own BM25 weight).
+    parts: list[tuple[str, int, float, float]]
 
 
 @dataclass(frozen=True)
@@ -166,6 +197,58 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def _concepts(self, terms: Sequence[str]) -> list[_Concept]:
+        """Question terms → concepts: the term itself plus its expansions, with weights."""
+        concepts: list[_Concept] = []
+        unknown = self.words.unknown_idf
+        table = expansions()
+        unique = list(dict.fromkeys(terms))
+        # The tokenizer emits a long word's dictionary sub-words too (for recall); for
+        # coverage they are parts of that word, not concepts of their own, or 绿化带 +
+        # 绿化 would count twice.
+        owner: dict[str, str] = {}
+        for term in unique:
+            longer = [w for w in unique if len(w) > len(term) and term in w]
+            if longer:
+                owner[term] = max(longer, key=len)
+        parts: dict[str, list[tuple[str, int, float, float]]] = {}
+        for term, whole in owner.items():
+            key = self.vocab.get(term, -1)
+            idf = self.words.postings(key)[2]
+            if idf > 0:
+                short = SINGLE_CHAR_WEIGHT if len(term) == 1 else 1.0
+                share = len(term) / len(whole)
+                parts.setdefault(whole, []).append((term, key, share, idf * short))
+        for term in unique:
+            if term in owner:
+                continue
+            alts: list[tuple[str, float, int]] = []
+            key = self.vocab.get(term, -1)
+            _, _, idf = self.words.postings(key)
+            alts.append((term, 1.0, key))
+            for extra in table.get(term, ()):
+                if extra not in terms:
+                    alts.append((extra, W_EXPANSION, self.vocab.get(extra, -1)))
+            short = SINGLE_CHAR_WEIGHT if len(term) == 1 else 1.0
+            if idf >= 0:
+                weight = idf
+            else:
+                # A word the documents never use. A specific dictionary word (驾照, 疫苗)
+                # weighs as much as the rarest document word, so that leaving it
+                # unmatched keeps coverage low; common chatter (前面) and HMM fragments
+                # (mis-cuts, typos: 树乱, 电体) weigh little.
+                gen = general_idf(term)
+                rarity = 0.0 if gen is None else (gen - UNKNOWN_GEN_LOW) / UNKNOWN_GEN_SPAN
+                weight = unknown * min(max(rarity, UNKNOWN_MIN_SHARE), 1.0)
+                if len(alts) > 1:
+                    # A colloquial word with formal expansions (谁来管, 没物业): the formal
+                    # terms stand for it, so it weighs as the best of them.
+                    weight = max(self.words.postings(k)[2] * f for _, f, k in alts[1:])
+                for _, _, _, part_weight in parts.get(term, ()):
+                    weight = max(weight, part_weight)
+            concepts.append(_Concept(term, weight * short, short, alts, parts.get(term, [])))
+        return concepts
+
     def search(
         self, terms: Sequence[str], query_text: str, *, k: int, docs_only: bool = False
     ) -> list[Hit]:
@@ -175,43 +258,144 @@ class SearchIndex:
             return []
         word_score = np.zeros(n, dtype=np.float32)
         covered = np.zeros(n, dtype=np.float32)
-        total_weight = 0.0
-        unknown = self.words.unknown_idf
-        for term in dict.fromkeys(terms):
-            docs, vals, idf = self.words.postings(self.vocab.get(term, -1))
-            weight = (idf if idf >= 0 else unknown) * (SINGLE_CHAR_WEIGHT if len(term) == 1 else 1)
-            total_weight += weight
-            if idf > 0:
-                word_score[docs] += weight * vals
-                covered[docs] += weight
+        concepts = self._concepts(terms)
+        total_weight = float(sum(c.weight for c in concepts))
+        for concept in concepts:
+            if len(concept.alts) == 1 and not concept.parts:
+                docs, vals, idf = self.words.postings(concept.alts[0][2])
+                if idf > 0:
+                    word_score[docs] += concept.weight * vals
+                    covered[docs] += concept.weight
+                continue
+            best_cov = np.zeros(n, dtype=np.float32)
+            best_score = np.zeros(n, dtype=np.float32)
+            for _, factor, key in concept.alts:
+                docs, vals, idf = self.words.postings(key)
+                if idf <= 0:
+                    continue
+                best_cov[docs] = np.maximum(best_cov[docs], factor)
+                gain = factor * idf * concept.short * vals
+                best_score[docs] = np.maximum(best_score[docs], gain)
+            if concept.parts:
+                share = np.zeros(n, dtype=np.float32)
+                for _, key, part_share, part_weight in concept.parts:
+                    docs, vals, _ = self.words.postings(key)
+                    share[docs] += part_share
+                    word_score[docs] += part_weight * vals
+                best_cov = np.maximum(best_cov, np.minimum(share, 1.0))
+            word_score += best_score
+            covered += concept.weight * best_cov
         bigram_score = np.zeros(n, dtype=np.float32)
         for gram in dict.fromkeys(bigram_keys(query_text).tolist()):
             docs, vals, idf = self.bigrams.postings(gram)
             if idf > 0:
                 bigram_score[docs] += idf * vals
         coverage = covered / total_weight if total_weight > 0 else covered
-        score = (word_score + W_BIGRAM * bigram_score) * (COVERAGE_FLOOR + coverage)
+        base = word_score + W_BIGRAM * bigram_score
+        score = base * (COVERAGE_FLOOR + coverage)
         if docs_only:
             score[self.is_faq] = 0.0
         candidates = np.flatnonzero(score > 0)
         if candidates.size == 0:
             return []
-        # Scraped files repeat whole sub-documents (and a document may be imported twice
-        # under different names): show each text once, widening the window until k differ.
-        take = max(k * 4, 12)
-        while True:
-            take = min(candidates.size, take)
-            top = candidates[np.argpartition(-score[candidates], take - 1)[:take]]
-            top = top[np.argsort(-score[top], kind="stable")]
-            hits: list[Hit] = []
-            seen: set[str] = set()
-            for i in top:
-                entry = self.entries[int(i)]
-                if entry.text not in seen:
-                    seen.add(entry.text)
-                    hits.append(Hit(entry, float(score[i]), float(coverage[i])))
-                    if len(hits) >= k:
-                        return hits
-            if take >= candidates.size:
-                return hits
-            take *= 4
+        order = self._rerank(candidates, score, base, coverage, concepts, total_weight)
+        return self._distinct(order, score, coverage, k)
+
+    def _rerank(
+        self,
+        candidates: npt.NDArray[np.intp],
+        score: npt.NDArray[np.float32],
+        base: npt.NDArray[np.float32],
+        coverage: npt.NDArray[np.float32],
+        concepts: Sequence[_Concept],
+        total_weight: float,
+    ) -> list[int]:
+        """Candidates best first; the top RERANK_DEPTH re-scored by their best window.
+
+        A passage that names the question's terms in one sentence answers it better than
+        one that mentions them 300 characters apart, so the coverage factor of the best
+        candidates mixes whole-passage coverage with the coverage of the best window of
+        WINDOW_TOKENS consecutive body tokens (heading terms count in every window).
+        """
+        take = min(candidates.size, RERANK_DEPTH)
+        top = candidates[np.argpartition(-score[candidates], take - 1)[:take]]
+        top = top[np.argsort(-score[top], kind="stable")]
+        rest = np.setdiff1d(candidates, top, assume_unique=True)
+        rest = rest[np.argsort(-score[rest], kind="stable")]
+        if total_weight <= 0 or len(concepts) < 2:
+            return top.tolist() + rest.tolist()
+        lookup: dict[str, tuple[int, float]] = {}
+        for ci, concept in enumerate(concepts):
+            options = [(term, factor) for term, factor, _ in concept.alts]
+            options += [(term, share) for term, _, share, _ in concept.parts]
+            for term, factor in options:
+                value = factor * concept.weight
+                if lookup.get(term, (0, -1.0))[1] < value:
+                    lookup[term] = (ci, value)
+        for i in top.tolist():
+            window = _best_window(self.entries[i], lookup, len(concepts)) / total_weight
+            mixed = COVERAGE_FLOOR + (1 - W_PROXIMITY) * coverage[i] + W_PROXIMITY * window
+            score[i] = base[i] * mixed
+        top = top[np.argsort(-score[top], kind="stable")]
+        return top.tolist() + rest.tolist()
+
+    def _distinct(
+        self,
+        order: Sequence[int],
+        score: npt.NDArray[np.float32],
+        coverage: npt.NDArray[np.float32],
+        k: int,
+    ) -> list[Hit]:
+        """Best k hits, each text shown once.
+
+        Scraped files repeat whole sub-documents with small edits (and a document may be
+        imported twice under different names): a passage whose character bigrams mostly
+        repeat an already chosen one is skipped, so near-copies do not fill every slot.
+        """
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        grams: list[set[str]] = []
+        for i in order:
+            entry = self.entries[i]
+            if entry.text in seen:
+                continue
+            seen.add(entry.text)
+            mine = _gram_set(entry.text)
+            if any(_overlap(mine, other) >= NEAR_DUPLICATE for other in grams):
+                continue
+            grams.append(mine)
+            hits.append(Hit(entry, float(score[i]), float(coverage[i])))
+            if len(hits) >= k:
+                break
+        return hits
+
+
+def _gram_set(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    """Share of the smaller set found in the other one."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def _best_window(entry: IndexEntry, lookup: dict[str, tuple[int, float]], n: int) -> float:
+    """Largest concept weight covered by heading terms plus one window of body tokens."""
+    best = [0.0] * n
+    for term in entry.head:
+        found = lookup.get(term)
+        if found is not None and found[1] > best[found[0]]:
+            best[found[0]] = found[1]
+    events = [(pos, *lookup[t]) for pos, t in enumerate(entry.body) if t in lookup]
+    top = 0.0
+    for start, (pos0, _, _) in enumerate(events):
+        local = best.copy()
+        for pos, ci, value in events[start:]:
+            if pos - pos0 >= WINDOW_TOKENS:
+                break
+            if value > local[ci]:
+                local[ci] = value
+        top = max(top, sum(local))
+    return top if events else sum(best)

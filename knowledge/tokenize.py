@@ -1,4 +1,13 @@
-"""Segmentation: jieba with the domain dictionary, synonym folding and stopwords.
+"""Segmentation: jieba with the domain dictionary, synonym folding, stopwords, expansion.
+
+Two kinds of lines in `data/synonyms.txt`:
+
+* `canonical variant variant …` folds true synonyms (电驴 = 电动自行车) to one term, on
+  passages and questions alike, so they match exactly;
+* `colloquial => formal formal …` is a query-side expansion: the resident's word (出钱,
+  谁来管, 楼顶) keeps counting as itself and additionally matches the formal terms the
+  documents use (出资 费用 资金, 负责 管理, 屋面), at a lower weight (see
+  `knowledge/index.py`). Expansions never touch stored passage tokens.
 
 jieba is initialised once per process (`init_tokenizer`, called by `KnowledgeBase.open` in a
 worker thread); the domain words are added with `add_word` on that one tokenizer, never per
@@ -12,6 +21,7 @@ index loaded from SQLite is not re-tokenised.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from functools import lru_cache
@@ -42,10 +52,43 @@ def synonyms() -> dict[str, str]:
     """Variant word → canonical word of its group."""
     table: dict[str, str] = {}
     for line in _data_lines("synonyms.txt"):
+        if "=>" in line:
+            continue
         words = line.split()
         for word in words[1:]:
             table[word] = words[0]
     return table
+
+
+@lru_cache(maxsize=1)
+def expansions() -> dict[str, tuple[str, ...]]:
+    """Colloquial question word → formal document terms (already synonym-folded)."""
+    fold = synonyms()
+    table: dict[str, list[str]] = {}
+    for line in _data_lines("synonyms.txt"):
+        if "=>" not in line:
+            continue
+        left, right = line.split("=>", 1)
+        targets = [fold.get(w, w) for w in right.split()]
+        for key in left.split():
+            key = fold.get(key, key)
+            bucket = table.setdefault(key, [])
+            bucket.extend(t for t in targets if t != key and t not in bucket)
+    return {key: tuple(values) for key, values in table.items()}
+
+
+def general_idf(word: str) -> float | None:
+    """-log(relative frequency) of a word in jieba's general dictionary, None if absent.
+
+    For a question word the documents never use, this says whether it is a real, specific
+    word (驾照 14.5, 疫苗 12.0) or common chatter (前面 9.4); words jieba only produced by
+    its HMM (树乱, 电体: mis-cuts and typos) are absent.
+    """
+    tokenizer = init_tokenizer()
+    freq = tokenizer.FREQ.get(word, 0)
+    if not freq:
+        return None
+    return math.log(tokenizer.total / freq)
 
 
 @lru_cache(maxsize=1)
@@ -68,10 +111,13 @@ def init_tokenizer() -> jieba.Tokenizer:
                 parts = line.split()
                 freq = int(parts[1]) if len(parts) > 1 else None
                 tokenizer.add_word(parts[0], freq=freq)
-            for variant, word in synonyms().items():
-                for term in (variant, word):
-                    if len(term) > 1 and tokenizer.FREQ.get(term, 0) == 0:
-                        tokenizer.add_word(term, freq=300)
+            words = [t for pair in synonyms().items() for t in pair]
+            for key, targets in expansions().items():
+                words.append(key)
+                words.extend(targets)
+            for term in words:
+                if len(term) > 1 and tokenizer.FREQ.get(term, 0) == 0:
+                    tokenizer.add_word(term, freq=300)
             _tokenizer = tokenizer
     return _tokenizer
 

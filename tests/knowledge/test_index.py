@@ -1,0 +1,91 @@
+"""Ranking on small synthetic documents: expansion, compounds, proximity, decline, dedup."""
+
+from __future__ import annotations
+
+from knowledge.index import IndexEntry, SearchIndex
+from knowledge.normalize import canonical
+from knowledge.tokenize import expansions, synonyms, tokenize
+
+
+def _index(*passages: tuple[str, str]) -> SearchIndex:
+    entries = [
+        IndexEntry(
+            passage_id=i,
+            kind="doc",
+            text=text,
+            source="test",
+            body=tuple(tokenize(canonical(text))),
+            head=tuple(tokenize(canonical(head))),
+            bigram_text=canonical(head + text),
+        )
+        for i, (head, text) in enumerate(passages)
+    ]
+    return SearchIndex(entries)
+
+
+def _ask(index: SearchIndex, question: str, k: int = 3):  # type: ignore[no-untyped-def]
+    text = canonical(question)
+    return index.search(tokenize(text), text, k=k)
+
+
+def test_expansion_table_maps_colloquial_to_formal() -> None:
+    table = expansions()
+    assert "负责" in table["谁来管"]
+    assert "庭院" in table["院子"]
+    assert "资金" in table[synonyms().get("出钱", "出钱")]
+    # Expansion lines are not synonym folds: the colloquial word stays a term of its own.
+    assert "谁来管" not in synonyms()
+    assert "谁来管" in tokenize(canonical("改完以后谁来管"))
+
+
+def test_colloquial_question_matches_formal_passage() -> None:
+    index = _index(
+        ("一、长效管理", "改造完成后由街道负责小区的日常管理。"),
+        ("二、绿化", "小区绿地由园林部门统一种植花木。"),
+    )
+    hits = _ask(index, "小区改完以后谁来管")
+    assert hits
+    assert "负责" in hits[0].entry.text
+    garden = _index(("美丽庭院", "开展美丽庭院评比活动。"), ("道路", "村内道路硬化。"))
+    assert "庭院" in _ask(garden, "院子评比")[0].entry.text
+
+
+def test_compound_and_its_parts_count_once_for_coverage() -> None:
+    index = _index(("", "绿化带内不得种植蔬菜。"), ("", "加强绿化管理。"))
+    hits = _ask(index, "绿化带")
+    assert hits[0].coverage == 1.0
+    assert 0.0 < hits[1].coverage < 1.0  # 绿化 covers part of 绿化带
+
+
+def test_proximity_prefers_terms_close_together() -> None:
+    filler = "各部门要统一思想，提高认识，加强组织领导，确保各项任务落到实处。" * 6
+    far = "电梯安装应当符合规定。" + filler + "维修资金按规定使用。"
+    near = "电梯的维修资金按规定从专项资金中列支。" + filler
+    index = _index(("", far), ("", near))
+    hits = _ask(index, "电梯维修资金")
+    assert hits[0].entry.text == near
+
+
+def test_unknown_specific_noun_keeps_coverage_low() -> None:
+    index = _index(
+        ("垃圾分类", "可回收物投放到蓝色桶，有害垃圾投放到红色桶。"),
+        ("消防", "楼道内禁止堆放杂物，保持消防通道畅通。"),
+    )
+    out_of_scope = _ask(index, "驾照到期了怎么换证")
+    assert not out_of_scope or out_of_scope[0].coverage < 0.4
+    # Chatter (前面) does not drag an in-scope question below the threshold.
+    in_scope = _ask(index, "前面楼道里能堆杂物吗")
+    assert in_scope
+    assert in_scope[0].coverage >= 0.4
+
+
+def test_near_duplicates_take_one_slot() -> None:
+    text = "老旧小区改造内容分为基础类、完善类、提升类三类，重点实施基础类改造。"
+    index = _index(
+        ("", text),
+        ("", text.replace("三类", "三种类型")),
+        ("", "完善类改造包括加装电梯和建设停车设施。"),
+    )
+    hits = _ask(index, "改造分为哪几类", k=2)
+    assert len(hits) == 2
+    assert "加装电梯" in hits[1].entry.text
