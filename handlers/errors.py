@@ -26,9 +26,14 @@ async def on_error(update: object, context: BotContext) -> None:
         await chats_repo.migrate_chat(context.services.db, chat_id, error.new_chat_id)
         logger.info("Chat %s migrated to %s (update %s)", chat_id, error.new_chat_id, update_id)
         return
-    if isinstance(error, Forbidden) and chat_id is not None:
-        # The user blocked the bot or it was removed: remember it, nothing to send.
-        await chats_repo.set_status(context.services.db, chat_id, "blocked")
+    if isinstance(error, Forbidden) and chat_id is not None and isinstance(update, Update):
+        # The user blocked the bot or it was removed. Only mark the update's chat when the
+        # error is about that kind of chat: a failed private send triggered from a group
+        # (a staff prompt, say) says nothing about the group.
+        chat_type = update.effective_chat.type if update.effective_chat else None
+        about_user = "user" in str(error).lower()
+        if (chat_type == "private") == about_user:
+            await chats_repo.set_status(context.services.db, chat_id, "blocked")
         logger.info("Chat %s is unreachable (update %s): %s", chat_id, update_id, error)
         return
 

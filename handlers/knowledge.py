@@ -15,6 +15,7 @@ from handlers.access import ADDRESSED, parse_id, strip_mention
 from handlers.menu import NEW_MESSAGES
 from knowledge.service import SearchResult
 from storage import kb_questions_repo as questions
+from storage.kb_questions_repo import Question
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,9 @@ async def _typed_human(message: Message, context: BotContext) -> None:
     db = context.services.db
     user_id = message.from_user.id if message.from_user else None
     latest = await questions.latest_question(db, user_id=user_id, chat_id=message.chat.id)
+    if latest is not None and latest.status == "handoff":
+        await message.reply_text(t.HUMAN_ALREADY)
+        return
     if latest is None or latest.status not in ("answered", "unanswered"):
         await message.reply_text(t.HUMAN_DESCRIBE)
         return
@@ -150,18 +154,40 @@ async def answer_button(update: Update, context: BotContext) -> None:
     await handler(update, context, query.data)
 
 
+async def _question_here(update: Update, context: BotContext, qid: int) -> Question | None:
+    """The question behind a button, if it was asked in the chat where it is pressed.
+
+    Buttons are only ever shown under answers in the asker's chat, so forged data naming
+    another chat's question (someone else's private question, say) is refused.
+    """
+    query = update.callback_query
+    record = await questions.get_question(context.services.db, qid)
+    if record is None or query is None or query.message is None:
+        return None
+    return record if record.chat_id == query.message.chat.id else None
+
+
+def _offered(context: BotContext, record: Question, passage_id: int) -> bool:
+    """Whether this passage was (or would be) shown as an answer to the question."""
+    if passage_id == record.top_passage:
+        return True
+    results = context.services.knowledge().ask(record.question, k=MAX_RESULTS).results
+    return any(r.passage_id == passage_id for r in results)
+
+
 async def _feedback(update: Update, context: BotContext, data: str) -> None:
     query = update.callback_query
     assert query is not None
     values = _ints(data, 3)
-    db = context.services.db
     if values is None or values[2] not in (0, 1):
         await query.answer(t.STALE_BUTTON, show_alert=True)
         return
     qid, passage_id, helpful = values
-    if await questions.get_question(db, qid) is None:
+    record = await _question_here(update, context, qid)
+    if record is None or not _offered(context, record, passage_id):
         await query.answer(t.STALE_BUTTON, show_alert=True)
         return
+    db = context.services.db
     await questions.record_feedback(db, qid, query.from_user.id, passage_id, bool(helpful))
     await query.answer(t.THANKS_UP if helpful else t.THANKS_DOWN)
 
@@ -187,13 +213,13 @@ async def _more(update: Update, context: BotContext, data: str) -> None:
     query = update.callback_query
     assert query is not None
     values = _ints(data, 2)
-    record = await questions.get_question(context.services.db, values[0]) if values else None
-    if values is None or record is None or not 0 < values[1] < MAX_RESULTS:
+    record = await _question_here(update, context, values[0]) if values else None
+    if values is None or record is None or values[1] < 1:
         await query.answer(t.STALE_BUTTON, show_alert=True)
         return
     qid, rank = values
-    answer = context.services.knowledge().ask(record.question, k=rank + 1)
-    if len(answer.results) <= rank:
+    answer = context.services.knowledge().ask(record.question, k=min(rank + 1, MAX_RESULTS))
+    if rank >= MAX_RESULTS or len(answer.results) <= rank:
         await query.answer(t.NO_MORE, show_alert=True)
         return
     await query.answer()
@@ -211,7 +237,7 @@ async def _human(update: Update, context: BotContext, data: str) -> None:
     assert query is not None
     values = _ints(data, 1)
     db = context.services.db
-    record = await questions.get_question(db, values[0]) if values else None
+    record = await _question_here(update, context, values[0]) if values else None
     if record is None:
         await query.answer(t.STALE_BUTTON, show_alert=True)
         return

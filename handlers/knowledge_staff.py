@@ -6,7 +6,7 @@ import logging
 from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.services import BotContext
@@ -116,7 +116,12 @@ async def _remove(update: Update, context: BotContext, doc_id: int) -> str:
 async def unanswered_command(update: Update, context: BotContext) -> None:
     """/unanswered: questions the bot declined or residents handed to staff."""
     message = update.effective_message
-    if message is None or not await ensure_staff(update, context):
+    chat = update.effective_chat
+    if message is None or chat is None or not await ensure_staff(update, context):
+        return
+    if chat.type != "private" and chat.id != context.services.settings.staff_chat_id:
+        # Residents' questions can be personal: never list them in a residents' group.
+        await message.reply_text(t.UNANSWERED_PRIVATE_ONLY)
         return
     db = context.services.db
     pending = await questions.open_questions(db, limit=10)
@@ -189,20 +194,25 @@ async def staff_button(update: Update, context: BotContext) -> None:
         if record is None or record.status not in questions.OPEN_STATUSES:
             await query.answer(t.FAQ_CLOSED.format(qid=ident), show_alert=True)
             return
-        await query.answer()
         if action == "no":
+            await query.answer()
             await questions.close_question(
                 db, ident, staff_id=query.from_user.id, status="dismissed"
             )
             await staff_repo.record_audit(db, query.from_user.id, "kb.dismiss", str(ident))
             await context.bot.send_message(chat_id, t.DISMISSED.format(qid=ident))
             return
+        # The answer is collected in the private chat, whatever chat the list was in.
+        try:
+            await context.bot.send_message(
+                query.from_user.id, t.FAQ_PROMPT.format(qid=ident, question=record.question[:200])
+            )
+        except Forbidden:
+            await query.answer(t.FAQ_NEED_PRIVATE, show_alert=True)
+            return
+        await query.answer()
         if context.user_data is not None:
             context.user_data[PENDING_FAQ] = ident
-        # The answer is collected in the private chat, whatever chat the list was in.
-        await context.bot.send_message(
-            query.from_user.id, t.FAQ_PROMPT.format(qid=ident, question=record.question[:200])
-        )
     else:
         await query.answer(t.STALE_BUTTON, show_alert=True)
 

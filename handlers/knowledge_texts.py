@@ -58,6 +58,10 @@ UNANSWERED_LINE = "#{qid} {mark}{question}（{date}）"
 HANDOFF_MARK = "【转人工】"
 BTN_WRITE_FAQ = "#{qid} 写答案"
 BTN_DISMISS = "#{qid} 忽略"
+UNANSWERED_PRIVATE_ONLY = (
+    "居民的问题可能涉及个人信息，请在和我的私聊或工作人员群里使用 /unanswered。"
+)
+FAQ_NEED_PRIVATE = "我没法私聊您：请先点开和我的私聊并发送 /start，然后再点「写答案」。"
 FAQ_PROMPT = "请发送问题 #{qid}「{question}」的答案（400 字以内）。发送 /cancel 取消。"
 FAQ_TOO_LONG = "答案太长了（{length} 字），请控制在 400 字以内后重新发送。"
 FAQ_SAVED = "✅ 已加入常见问题，以后居民再问类似问题会自动回答。"

@@ -323,7 +323,7 @@ class SearchIndex:
         rest = np.setdiff1d(candidates, top, assume_unique=True)
         rest = rest[np.argsort(-score[rest], kind="stable")]
         if total_weight <= 0 or len(concepts) < 2:
-            return top.tolist() + rest.tolist()
+            return [int(i) for i in top] + [int(i) for i in rest]
         lookup: dict[str, tuple[int, float]] = {}
         for ci, concept in enumerate(concepts):
             options = [(term, factor) for term, factor, _ in concept.alts]
@@ -337,7 +337,7 @@ class SearchIndex:
             mixed = COVERAGE_FLOOR + (1 - W_PROXIMITY) * coverage[i] + W_PROXIMITY * window
             score[i] = base[i] * mixed
         top = top[np.argsort(-score[top], kind="stable")]
-        return top.tolist() + rest.tolist()
+        return [int(i) for i in top] + [int(i) for i in rest]
 
     def _distinct(
         self,

@@ -1,0 +1,244 @@
+"""`python -m bot kb ...`: import, list, ask and remove, run as a real subprocess.
+
+No Telegram token is set: the knowledge-base commands must work offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.service import FAQ_SOURCE
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS_FILES = sorted(CORPUS.glob("*.txt")) if CORPUS.is_dir() else []
+
+needs_corpus = pytest.mark.skipif(
+    len(CORPUS_FILES) != 4, reason=f"the 4-file policy corpus is not at {CORPUS}"
+)
+
+
+def run_cli(
+    db: Path, *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
+    env["RESIDENT_BOT_DB"] = str(db)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONIOENCODING"] = "utf-8"
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "kb", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd or db.parent,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def json_lines(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def assert_answer_shape(payload: dict[str, Any], k: int) -> None:
+    assert set(payload) == {"answered", "results"}
+    assert isinstance(payload["answered"], bool)
+    results = payload["results"]
+    assert len(results) <= k
+    for r in results:
+        assert set(r) == {"text", "source", "score"}
+        assert isinstance(r["text"], str)
+        assert 0 < len(r["text"]) <= 400
+        assert isinstance(r["source"], str)
+        assert r["source"]
+        assert isinstance(r["score"], int | float)
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True), scores
+    if payload["answered"]:
+        assert results
+
+
+@pytest.fixture(scope="module")
+def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A database with the 4 corpus files imported once; (path, import output)."""
+    if len(CORPUS_FILES) != 4:
+        pytest.skip(f"the 4-file policy corpus is not at {CORPUS}")
+    db = tmp_path_factory.mktemp("cli") / "kb.db"
+    result = run_cli(db, "import", *map(str, CORPUS_FILES))
+    return db, ok(result)
+
+
+@needs_corpus
+def test_import_prints_one_summary_per_document(corpus_db: tuple[Path, str]) -> None:
+    _, output = corpus_db
+    lines = output.splitlines()
+    assert len(lines) == 4
+    for i, line in enumerate(lines, 1):
+        assert line.startswith(f"#{i} 《")
+        assert "章节" in line
+        assert "段" in line
+
+
+@needs_corpus
+def test_list_shows_the_four_documents(corpus_db: tuple[Path, str]) -> None:
+    db, _ = corpus_db
+    lines = ok(run_cli(db, "list")).splitlines()
+
+    assert len(lines) == 4
+    rows = [line.split("\t") for line in lines]
+    assert [r[0] for r in rows] == ["#1", "#2", "#3", "#4"]
+    for _, title, sections, passages, imported_at in rows:
+        assert title
+        assert int(sections) > 0
+        assert int(passages) >= int(sections)
+        assert imported_at[:4].isdigit()
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("question", "k"),
+    [
+        ("电瓶车能在楼道充电吗", 3),
+        ("老旧小区改造要多少户同意", 3),
+        ("老舊小區水電改造要達到什麼標準", 1),
+        ("驾照到期了怎么换证", 7),
+    ],
+)
+def test_ask_json_prints_one_object(corpus_db: tuple[Path, str], question: str, k: int) -> None:
+    db, _ = corpus_db
+    stdout = ok(run_cli(db, "ask", question, "--json", "-k", str(k)))
+
+    (payload,) = json_lines(stdout)
+    assert_answer_shape(payload, k)
+
+
+@needs_corpus
+def test_ask_k_is_clamped_to_at_least_one(corpus_db: tuple[Path, str]) -> None:
+    db, _ = corpus_db
+    (payload,) = json_lines(ok(run_cli(db, "ask", "电瓶车能在楼道充电吗", "--json", "-k", "0")))
+    assert_answer_shape(payload, 1)
+    assert len(payload["results"]) == 1
+
+
+@needs_corpus
+def test_ask_stdin_docs_only_answers_each_line_in_order(corpus_db: tuple[Path, str]) -> None:
+    db, _ = corpus_db
+    questions = ["老旧小区水电改造要达到什么标准", "asdfghjkl qwerty", "垃圾分类怎么考核"]
+
+    stdout = ok(
+        run_cli(db, "ask", "-", "--json", "--docs-only", stdin="\n".join(questions) + "\n")
+    )
+
+    payloads = json_lines(stdout)
+    assert len(payloads) == 3
+    for question, payload in zip(questions, payloads, strict=True):
+        assert_answer_shape(payload, 3)
+        assert all(not r["source"].startswith(FAQ_SOURCE) for r in payload["results"])
+        # Line i is the answer to question i: the same as asking it on its own.
+        single = ok(run_cli(db, "ask", question, "--json", "--docs-only"))
+        assert json_lines(single) == [payload]
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    "question", ["电瓶车能在楼道充电吗", "垃圾分几类", "租房的能投票吗", "加装电梯要多少户同意"]
+)
+def test_docs_only_never_returns_faq(corpus_db: tuple[Path, str], question: str) -> None:
+    db, _ = corpus_db
+    (with_faq,) = json_lines(ok(run_cli(db, "ask", question, "--json", "-k", "10")))
+    (docs_only,) = json_lines(
+        ok(run_cli(db, "ask", question, "--json", "-k", "10", "--docs-only"))
+    )
+
+    # These are FAQ topics, so without the flag the FAQ does take part.
+    assert any(r["source"].startswith(FAQ_SOURCE) for r in with_faq["results"])
+    assert_answer_shape(docs_only, 10)
+    assert all(not r["source"].startswith(FAQ_SOURCE) for r in docs_only["results"])
+    assert all(r["source"].startswith("《") for r in docs_only["results"])
+
+
+def test_ask_works_on_a_fresh_database_from_the_bundled_faq(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    (payload,) = json_lines(ok(run_cli(db, "ask", "电瓶车能在楼道充电吗", "--json")))
+
+    assert_answer_shape(payload, 3)
+    assert payload["answered"] is True
+    assert ok(run_cli(db, "list")) == ""
+    (docs_only,) = json_lines(
+        ok(run_cli(db, "ask", "电瓶车能在楼道充电吗", "--json", "--docs-only"))
+    )
+    assert docs_only == {"answered": False, "results": []}
+
+
+def test_ask_human_output_without_json(tmp_path: Path) -> None:
+    stdout = ok(run_cli(tmp_path / "kb.db", "ask", "电瓶车能在楼道充电吗"))
+    assert stdout.startswith("问：电瓶车能在楼道充电吗\n答：")
+    assert "来源：" in stdout
+
+
+@needs_corpus
+def test_remove_then_list_shows_three(tmp_path: Path) -> None:
+    db = tmp_path / "kb.db"
+    ok(run_cli(db, "import", *map(str, CORPUS_FILES)))
+    ids = [line.split("\t")[0] for line in ok(run_cli(db, "list")).splitlines()]
+    assert ids == ["#1", "#2", "#3", "#4"]
+
+    removed = ok(run_cli(db, "remove", "2"))
+
+    assert "#2" in removed
+    ids = [line.split("\t")[0] for line in ok(run_cli(db, "list")).splitlines()]
+    assert ids == ["#1", "#3", "#4"]
+    again = run_cli(db, "remove", "2")
+    assert again.returncode == 1
+    assert "#2" in again.stderr
+
+
+@needs_corpus
+def test_removed_document_is_no_longer_searched(tmp_path: Path) -> None:
+    db = tmp_path / "kb.db"
+    ok(run_cli(db, "import", str(CORPUS_FILES[2])))
+    ((_, title, *_),) = [line.split("\t") for line in ok(run_cli(db, "list")).splitlines()]
+    question = "老旧小区水电改造要达到什么标准"
+    (before,) = json_lines(ok(run_cli(db, "ask", question, "--json", "--docs-only")))
+    assert any(f"《{title}》" in r["source"] for r in before["results"])
+
+    ok(run_cli(db, "remove", "1"))
+
+    (after,) = json_lines(ok(run_cli(db, "ask", question, "--json", "--docs-only")))
+    assert after == {"answered": False, "results": []}
+
+
+def test_import_of_bad_files_fails_with_status_1(tmp_path: Path) -> None:
+    good = tmp_path / "通知.txt"
+    good.write_text(
+        "关于小区停水的通知\n本周六上午九点至十二点停水，请提前储水。\n", encoding="utf-8"
+    )
+    bad = tmp_path / "x.docx"
+    bad.write_bytes(os.urandom(2048))
+    missing = tmp_path / "missing.txt"
+    db = tmp_path / "kb.db"
+
+    result = run_cli(db, "import", str(bad), str(good), str(missing), str(tmp_path / "a.exe"))
+
+    assert result.returncode == 1
+    assert result.stderr.count("导入失败") == 3
+    assert "x.docx" in result.stderr
+    assert "missing.txt" in result.stderr
+    # The good file in between was still imported.
+    (line,) = ok(run_cli(db, "list")).splitlines()
+    assert line.startswith("#1\t")
+    assert "Traceback" not in result.stderr
