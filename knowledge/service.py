@@ -30,7 +30,7 @@ from knowledge.parsing import (
     parse_document,
     split_passages,
 )
-from knowledge.tokenize import init_tokenizer, tokenize
+from knowledge.tokenize import init_tokenizer, tokenize, tokenizer_fingerprint
 from storage import kb_repo
 
 __all__ = [
@@ -124,6 +124,9 @@ def build_document_sections(parsed: ParsedDocument) -> list[kb_repo.NewSection]:
                 tokens=_terms(chunk),
                 head_tokens=head_tokens,
                 bigram_text=canonical((path[-1] if path else "") + chunk),
+                body_source=chunk,
+                head_source=head_text,
+                bigram_source=(path[-1] if path else "") + chunk,
             )
             for chunk in split_passages(section.text)
         ]
@@ -143,6 +146,9 @@ def build_faq_passage(
         tokens=_terms(answer),
         head_tokens=_terms(" ".join(questions)),
         bigram_text=canonical("".join(questions) + answer),
+        body_source=answer,
+        head_source=" ".join(questions),
+        bigram_source="".join(questions) + answer,
         full_text=answer,
     )
 
@@ -203,8 +209,9 @@ class KnowledgeBase:
         kb = cls(conn)
         # jieba's dictionary load and the index load are independent: overlap them.
         jieba_ready = asyncio.ensure_future(asyncio.to_thread(init_tokenizer))
+        await jieba_ready
+        await kb._retokenize_if_needed()
         if load_faq:
-            await jieba_ready
             await kb._seed_bundled_faq()
         stored = await kb_repo.load_passages(conn)
         entries = await asyncio.to_thread(lambda: [_entry(p) for p in stored])
@@ -215,6 +222,22 @@ class KnowledgeBase:
         await kb._rebuild()
         await jieba_ready
         return kb
+
+    async def _retokenize_if_needed(self) -> None:
+        """Re-derive stored index terms when the tokenizer (dictionary, stopwords,
+        synonyms) changed since they were computed, so an upgrade never needs a re-import.
+        """
+        current = tokenizer_fingerprint()
+        stored = await kb_repo.get_meta(self._conn, "tokenizer")
+        if stored == current:
+            return
+        sources = await kb_repo.index_sources(self._conn)
+        rows = await asyncio.to_thread(
+            lambda: [(s.id, _terms(s.body), _terms(s.head), canonical(s.bigram)) for s in sources]
+        )
+        await kb_repo.update_index_terms(self._conn, rows, fingerprint=current)
+        if stored is not None:
+            logger.info("Tokenizer changed: re-tokenised %d passages", len(rows))
 
     async def _seed_bundled_faq(self) -> None:
         path = _faq_file()

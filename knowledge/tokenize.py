@@ -20,6 +20,7 @@ index loaded from SQLite is not re-tokenised.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -94,6 +95,23 @@ def general_idf(word: str) -> float | None:
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset(word for line in _data_lines("stopwords.txt") for word in line.split())
+
+
+# Bump when tokenize() itself changes in a way that alters its output.
+TOKENIZER_VERSION = "1"
+
+
+def tokenizer_fingerprint() -> str:
+    """Identifies everything tokenize() output depends on; stored with the index terms.
+
+    The code version, jieba's version and the data files that shape tokens (the domain
+    dictionary, stopwords and the folding synonyms). Expansion-only changes would not
+    need it, but hashing the whole file keeps the rule simple.
+    """
+    digest = hashlib.sha256(f"{TOKENIZER_VERSION}|{jieba.__version__}".encode())
+    for name in ("domain_dict.txt", "stopwords.txt", "synonyms.txt"):
+        digest.update((resources.files("knowledge") / "data" / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def init_tokenizer() -> jieba.Tokenizer:

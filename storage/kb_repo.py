@@ -17,6 +17,18 @@ class NewPassage:
     head_tokens: str
     bigram_text: str
     full_text: str | None = None
+    # The raw text tokens/head_tokens/bigram_text were computed from (migration 0004).
+    body_source: str = ""
+    head_source: str = ""
+    bigram_source: str = ""
+
+
+@dataclass(frozen=True)
+class IndexSources:
+    id: int
+    body: str
+    head: str
+    bigram: str
 
 
 @dataclass(frozen=True)
@@ -126,8 +138,8 @@ async def replace_document(
             section_id = int(cur.lastrowid or 0)
             await conn.executemany(
                 "INSERT INTO kb_passages (kind, doc_id, section_id, ordinal, text, source, tokens,"
-                " head_tokens, bigram_text, origin, created_at)"
-                " VALUES ('doc', ?, ?, ?, ?, ?, ?, ?, ?, 'doc', ?)",
+                " head_tokens, bigram_text, origin, created_at, body_source, head_source,"
+                " bigram_source) VALUES ('doc', ?, ?, ?, ?, ?, ?, ?, ?, 'doc', ?, ?, ?, ?)",
                 [
                     (
                         doc_id,
@@ -139,6 +151,9 @@ async def replace_document(
                         p.head_tokens,
                         p.bigram_text,
                         imported_at,
+                        p.body_source,
+                        p.head_source,
+                        p.bigram_source,
                     )
                     for i, p in enumerate(section.passages)
                 ],
@@ -203,8 +218,9 @@ async def insert_faq(
         for p, key in passages:
             cur = await conn.execute(
                 "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
-                " bigram_text, origin, faq_key, created_by, created_at)"
-                " VALUES ('faq', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " bigram_text, origin, faq_key, created_by, created_at, body_source,"
+                " head_source, bigram_source)"
+                " VALUES ('faq', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     p.text,
                     p.full_text,
@@ -216,6 +232,9 @@ async def insert_faq(
                     key,
                     created_by,
                     created_at,
+                    p.body_source,
+                    p.head_source,
+                    p.bigram_source,
                 ),
             )
             ids.append(int(cur.lastrowid or 0))
@@ -239,8 +258,8 @@ async def replace_bundled_faq(
         await conn.execute("DELETE FROM kb_passages WHERE origin = 'bundled'")
         await conn.executemany(
             "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
-            " bigram_text, origin, faq_key, created_at)"
-            " VALUES ('faq', ?, ?, ?, ?, ?, ?, 'bundled', ?, ?)",
+            " bigram_text, origin, faq_key, created_at, body_source, head_source, bigram_source)"
+            " VALUES ('faq', ?, ?, ?, ?, ?, ?, 'bundled', ?, ?, ?, ?, ?)",
             [
                 (
                     p.text,
@@ -251,6 +270,9 @@ async def replace_bundled_faq(
                     p.bigram_text,
                     key,
                     created_at,
+                    p.body_source,
+                    p.head_source,
+                    p.bigram_source,
                 )
                 for p, key in passages
             ],
@@ -264,6 +286,45 @@ async def replace_bundled_faq(
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
+
+
+async def index_sources(conn: aiosqlite.Connection) -> list[IndexSources]:
+    """Every passage's raw index text; rows from before migration 0004 have none."""
+    async with conn.execute(
+        "SELECT id, body_source, head_source, bigram_source FROM kb_passages"
+        " WHERE body_source != '' ORDER BY id"
+    ) as cur:
+        return [
+            IndexSources(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()
+        ]
+
+
+async def update_index_terms(
+    conn: aiosqlite.Connection,
+    rows: Sequence[tuple[int, str, str, str]],
+    *,
+    fingerprint: str,
+) -> None:
+    """Store re-tokenised (id, tokens, head_tokens, bigram_text) and the tokenizer used."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.executemany(
+            "UPDATE kb_passages SET tokens = ?, head_tokens = ?, bigram_text = ? WHERE id = ?",
+            [(tokens, head, bigram, pid) for pid, tokens, head, bigram in rows],
+        )
+        await _set_meta(conn, "tokenizer", fingerprint)
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+
+
+async def _set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
+    await conn.execute(
+        "INSERT INTO kb_meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
 
 
 async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
