@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bench.kb_eval import SHARED, BaselineBM25, load_cases  # noqa: E402
 from knowledge.parsing import parse_document  # noqa: E402
 from knowledge.service import KnowledgeBase, build_document_sections  # noqa: E402
+from knowledge.tokenize import tokenizer_fingerprint  # noqa: E402
 from storage import kb_repo  # noqa: E402
 from storage.db import open_database  # noqa: E402
 
@@ -103,6 +104,9 @@ async def build_db(path: Path, files: list[Path], target: int) -> list[str]:
             )
             count += sum(len(s.passages) for s in trimmed)
         copy += 1
+    # Written like the running bot does, so the cold start measures a steady-state open
+    # rather than the one-off re-tokenising of an upgrade.
+    await kb_repo.update_index_terms(conn, [], fingerprint=tokenizer_fingerprint())
     await conn.close()
     return texts
 
