@@ -18,21 +18,8 @@ from bot.local_api import Call, Chat, LocalBotApi, User
 def forge_press(
     api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str
 ) -> str:
-    """Inject a callback query carrying ``data`` on ``message``; return the query id."""
-    state = api.state
-    current = api.message(chat.id, int(message["message_id"]))
-    assert current is not None, "forge_press needs an existing message"
-    query_id = str(4_100_000_000_000_000_000 + state.seq())
-    query = {
-        "id": query_id,
-        "from": user.to_dict(),
-        "message": current,
-        "chat_instance": str(abs(chat.id) * 7 + 1),
-        "data": data,
-    }
-    state.callback_queries[query_id] = query
-    api.inject({"callback_query": query})
-    return query_id
+    """A modified client sends callback data no button offered; returns the query id."""
+    return api.press_button(chat, user, message, data, forged=True)
 
 
 async def answer_of(

@@ -5,7 +5,6 @@ The `test_kb_` name only keeps the file inside the Q&A tests' own namespace.
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -75,23 +74,8 @@ async def press(
 def forge_press(
     api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str
 ) -> str:
-    """A client sends callback data that no button offered (crafted or from an old bot).
-
-    `press_button` refuses data that is not on the keyboard, so the query is built here the
-    way Telegram would deliver it; returns the callback query id.
-    """
-    state = api.state
-    query_id = str(4_100_000_000_000_000_000 + state.seq())
-    query = {
-        "id": query_id,
-        "from": user.to_dict(),
-        "message": copy.deepcopy(message),
-        "chat_instance": str(abs(chat.id) * 7 + 1),
-        "data": data,
-    }
-    state.callback_queries[query_id] = query
-    api.inject({"callback_query": query})
-    return query_id
+    """A modified client sends callback data no button offered; returns the query id."""
+    return api.press_button(chat, user, message, data, forged=True)
 
 
 async def question_rows(db: aiosqlite.Connection) -> list[tuple[Any, ...]]:
