@@ -24,13 +24,16 @@ Scoring for a question with terms T (after stopwords and synonym folding):
 from __future__ import annotations
 
 import math
+import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.tokenize import expansions, general_idf
+from knowledge.tokenize import expansions, general_idf, synonyms
 
 K1 = 0.8
 B = 0.3
@@ -47,13 +50,22 @@ W_EXPANSION = 0.7
 UNKNOWN_GEN_LOW = 8.5
 UNKNOWN_GEN_SPAN = 4.5
 UNKNOWN_MIN_SHARE = 0.15
-# Best-window re-ranking of the top candidates: window length in body tokens (about 1.4
-# characters a token, so ~80 characters), and the share of the coverage factor it takes.
+# Best-sentence re-ranking of the top candidates: how many, and the share of the coverage
+# factor the best sentence's coverage takes.
 RERANK_DEPTH = 40
-WINDOW_TOKENS = 55
 W_PROXIMITY = 0.5
 # Two passages sharing this share of their character bigrams are one text for display.
 NEAR_DUPLICATE = 0.8
+_SENTENCE_END = re.compile(r"[。！？；;!?\n]")
+
+
+@lru_cache(maxsize=1)
+def _variants() -> dict[str, tuple[str, ...]]:
+    """Canonical word → the variants folded to it, to find it in unfolded text."""
+    table: dict[str, list[str]] = {}
+    for variant, word in synonyms().items():
+        table.setdefault(word, []).append(variant)
+    return {word: tuple(forms) for word, forms in table.items()}
 
 
 @dataclass(frozen=True)
@@ -310,12 +322,16 @@ class SearchIndex:
         concepts: Sequence[_Concept],
         total_weight: float,
     ) -> list[int]:
-        """Candidates best first; the top RERANK_DEPTH re-scored by their best window.
+        """Candidates best first; the top RERANK_DEPTH re-scored by their best sentence.
 
         A passage that names the question's terms in one sentence answers it better than
         one that mentions them 300 characters apart, so the coverage factor of the best
-        candidates mixes whole-passage coverage with the coverage of the best window of
-        WINDOW_TOKENS consecutive body tokens (heading terms count in every window).
+        candidates mixes whole-passage coverage with the coverage of its best sentence
+        (heading terms count in every sentence). Sentences are found in the passage's
+        canonical text, where the question's words (and their expansions, parts and
+        synonym variants) are looked up as substrings: this follows real sentence ends
+        rather than a fixed token count, and also finds a word inside a longer one
+        (改造 in 改造项目). Single characters are matched only as tokens (heading).
         """
         take = min(candidates.size, RERANK_DEPTH)
         top = candidates[np.argpartition(-score[candidates], take - 1)[:take]]
@@ -332,8 +348,20 @@ class SearchIndex:
                 value = factor * concept.weight
                 if lookup.get(term, (0, -1.0))[1] < value:
                     lookup[term] = (ci, value)
+        variants = _variants()
+        text_lookup: dict[str, tuple[int, float]] = {}
+        for term, found in lookup.items():
+            for form in (term, *variants.get(term, ())):
+                if len(form) > 1 and text_lookup.get(form, (0, -1.0))[1] < found[1]:
+                    text_lookup[form] = found
+        # Longest first, so that 绿化带 is found as itself rather than as 绿化.
+        pattern = re.compile(
+            "|".join(map(re.escape, sorted(text_lookup, key=len, reverse=True))) or "(?!)"
+        )
         for i in top.tolist():
-            window = _best_window(self.entries[i], lookup, len(concepts)) / total_weight
+            entry = self.entries[i]
+            best = _best_sentence(entry, lookup, text_lookup, pattern, len(concepts))
+            window = best / total_weight
             mixed = COVERAGE_FLOOR + (1 - W_PROXIMITY) * coverage[i] + W_PROXIMITY * window
             score[i] = base[i] * mixed
         top = top[np.argsort(-score[top], kind="stable")]
@@ -381,21 +409,28 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def _best_window(entry: IndexEntry, lookup: dict[str, tuple[int, float]], n: int) -> float:
-    """Largest concept weight covered by heading terms plus one window of body tokens."""
+def _best_sentence(
+    entry: IndexEntry,
+    lookup: dict[str, tuple[int, float]],
+    text_lookup: dict[str, tuple[int, float]],
+    pattern: re.Pattern[str],
+    n: int,
+) -> float:
+    """Largest concept weight covered by heading terms plus one sentence of the text."""
     best = [0.0] * n
     for term in entry.head:
         found = lookup.get(term)
         if found is not None and found[1] > best[found[0]]:
             best[found[0]] = found[1]
-    events = [(pos, *lookup[t]) for pos, t in enumerate(entry.body) if t in lookup]
-    top = 0.0
-    for start, (pos0, _, _) in enumerate(events):
-        local = best.copy()
-        for pos, ci, value in events[start:]:
-            if pos - pos0 >= WINDOW_TOKENS:
-                break
-            if value > local[ci]:
-                local[ci] = value
-        top = max(top, sum(local))
-    return top if events else sum(best)
+    text = entry.bigram_text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    sentences: dict[int, list[float]] = {}
+    for m in pattern.finditer(text):
+        ci, value = text_lookup[m.group()]
+        k = bisect_right(ends, m.start())
+        local = sentences.get(k)
+        if local is None:
+            local = sentences[k] = best.copy()
+        if value > local[ci]:
+            local[ci] = value
+    return max(map(sum, sentences.values())) if sentences else sum(best)
