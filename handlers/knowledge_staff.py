@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -129,8 +130,6 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
         await message.reply_text(t.UNANSWERED_EMPTY)
         return
     tz = context.services.settings.timezone
-    from datetime import datetime
-
     lines = [t.UNANSWERED_HEAD.format(count=await questions.count_open(db), shown=len(pending))]
     for q in pending:
         when = datetime.fromisoformat(q.asked_at).astimezone(tz).strftime("%m-%d %H:%M")

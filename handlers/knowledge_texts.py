@@ -9,7 +9,6 @@ DECLINE = (
 )
 ASK_EMPTY = "请在 /ask 后面写上您的问题，例如：/ask 电动车能在楼道充电吗"
 KB_NOT_READY = "知识库正在加载，请稍等几秒再问。"
-FOLLOWUP_HINT = "答得不对？点「其他答案」看看，或点「转人工」。"
 
 BTN_UP = "👍 有用"
 BTN_DOWN = "👎 没用"

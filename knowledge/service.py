@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -109,24 +110,53 @@ def _terms(text: str) -> str:
     return " ".join(tokenize(canonical(text)))
 
 
+def _index_terms(body: str, head: str, bigram: str, heads: dict[str, str]) -> tuple[str, str, str]:
+    """(tokens, head_tokens, bigram_text) of a passage from the raw text they come from.
+
+    The one derivation used at import and when re-tokenising after a tokenizer change.
+    `heads` memoises heading terms: every passage of a section shares its heading.
+    """
+    if head not in heads:
+        heads[head] = _terms(head)
+    return _terms(body), heads[head], canonical(bigram)
+
+
+def _new_passage(
+    text: str,
+    source: str,
+    *,
+    body: str,
+    head: str,
+    bigram: str,
+    heads: dict[str, str],
+    full_text: str | None = None,
+) -> kb_repo.NewPassage:
+    tokens, head_tokens, bigram_text = _index_terms(body, head, bigram, heads)
+    return kb_repo.NewPassage(
+        text=text,
+        source=source,
+        tokens=tokens,
+        head_tokens=head_tokens,
+        bigram_text=bigram_text,
+        full_text=full_text,
+        body_source=body,
+        head_source=head,
+        bigram_source=bigram,
+    )
+
+
 def build_document_sections(parsed: ParsedDocument) -> list[kb_repo.NewSection]:
     """Parsed document → sections with passages and their stored tokens (CPU heavy)."""
     sections: list[kb_repo.NewSection] = []
+    heads: dict[str, str] = {}
     for section in parsed.sections:
         path = section.heading_path
         head_text = " ".join(path if parsed.has_subdocs else (parsed.title, *path))
-        head_tokens = _terms(head_text)
         source = _source(parsed.title, path)
+        last_heading = path[-1] if path else ""
         passages = [
-            kb_repo.NewPassage(
-                text=chunk,
-                source=source,
-                tokens=_terms(chunk),
-                head_tokens=head_tokens,
-                bigram_text=canonical((path[-1] if path else "") + chunk),
-                body_source=chunk,
-                head_source=head_text,
-                bigram_source=(path[-1] if path else "") + chunk,
+            _new_passage(
+                chunk, source, body=chunk, head=head_text, bigram=last_heading + chunk, heads=heads
             )
             for chunk in split_passages(section.text)
         ]
@@ -140,15 +170,13 @@ def build_faq_passage(
 ) -> kb_repo.NewPassage:
     answer = clean_display(answer).strip()
     questions = [clean_display(q).strip() for q in questions if q.strip()]
-    return kb_repo.NewPassage(
-        text=answer[:MAX_PASSAGE_CHARS],
-        source=source,
-        tokens=_terms(answer),
-        head_tokens=_terms(" ".join(questions)),
-        bigram_text=canonical("".join(questions) + answer),
-        body_source=answer,
-        head_source=" ".join(questions),
-        bigram_source="".join(questions) + answer,
+    return _new_passage(
+        answer[:MAX_PASSAGE_CHARS],
+        source,
+        body=answer,
+        head=" ".join(questions),
+        bigram="".join(questions) + answer,
+        heads={},
         full_text=answer,
     )
 
@@ -209,10 +237,11 @@ class KnowledgeBase:
         kb = cls(conn)
         # jieba's dictionary load and the index load are independent: overlap them.
         jieba_ready = asyncio.ensure_future(asyncio.to_thread(init_tokenizer))
-        await jieba_ready
-        await kb._retokenize_if_needed()
+        # Both wait for jieba only when they have something to tokenise; in the steady
+        # state jieba's dictionary load overlaps the index load below.
+        await kb._retokenize_if_needed(jieba_ready)
         if load_faq:
-            await kb._seed_bundled_faq()
+            await kb._seed_bundled_faq(jieba_ready)
         stored = await kb_repo.load_passages(conn)
         entries = await asyncio.to_thread(lambda: [_entry(p) for p in stored])
         for p, e in zip(stored, entries, strict=True):
@@ -223,7 +252,7 @@ class KnowledgeBase:
         await jieba_ready
         return kb
 
-    async def _retokenize_if_needed(self) -> None:
+    async def _retokenize_if_needed(self, jieba_ready: Awaitable[object]) -> None:
         """Re-derive stored index terms when the tokenizer (dictionary, stopwords,
         synonyms) changed since they were computed, so an upgrade never needs a re-import.
         """
@@ -232,14 +261,17 @@ class KnowledgeBase:
         if stored == current:
             return
         sources = await kb_repo.index_sources(self._conn)
+        if sources:
+            await jieba_ready
+        heads: dict[str, str] = {}
         rows = await asyncio.to_thread(
-            lambda: [(s.id, _terms(s.body), _terms(s.head), canonical(s.bigram)) for s in sources]
+            lambda: [(s.id, *_index_terms(s.body, s.head, s.bigram, heads)) for s in sources]
         )
         await kb_repo.update_index_terms(self._conn, rows, fingerprint=current)
         if stored is not None:
             logger.info("Tokenizer changed: re-tokenised %d passages", len(rows))
 
-    async def _seed_bundled_faq(self) -> None:
+    async def _seed_bundled_faq(self, jieba_ready: Awaitable[object]) -> None:
         path = _faq_file()
         if path is None:
             return
@@ -248,6 +280,7 @@ class KnowledgeBase:
         if await kb_repo.get_meta(self._conn, "bundled_faq_hash") == digest:
             return
         items = _load_faq_items(data)
+        await jieba_ready
         passages = await asyncio.to_thread(
             lambda: [(build_faq_passage(qs, ans, src), key) for key, qs, ans, src in items]
         )

@@ -99,14 +99,7 @@ async def get_chat(conn: aiosqlite.Connection, chat_id: int) -> ChatRecord | Non
     return ChatRecord(*row) if row else None
 
 
-async def list_chats(
-    conn: aiosqlite.Connection, *, groups_only: bool = False, active_only: bool = False
-) -> list[ChatRecord]:
-    where = []
-    if groups_only:
-        where.append("type IN ('group', 'supergroup')")
-    if active_only:
-        where.append("status = 'member'")
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
+async def list_chats(conn: aiosqlite.Connection, *, groups_only: bool = False) -> list[ChatRecord]:
+    clause = " WHERE type IN ('group', 'supergroup')" if groups_only else ""
     async with conn.execute(f"SELECT {_COLUMNS} FROM chats{clause} ORDER BY chat_id") as cur:
         return [ChatRecord(*r) async for r in cur]

@@ -144,13 +144,3 @@ async def record_feedback(
         " DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
         (question_id, user_id, passage_id, int(helpful), now_iso()),
     )
-
-
-async def feedback_counts(conn: aiosqlite.Connection, question_id: int) -> tuple[int, int]:
-    async with conn.execute(
-        "SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM kb_feedback"
-        " WHERE question_id = ?",
-        (question_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import aiosqlite
@@ -30,13 +31,7 @@ class MigrationError(RuntimeError):
 
 def bundled_migrations() -> list[Migration]:
     """The migrations shipped in `storage/migrations/`, ordered by version."""
-    folder = resources.files("storage") / "migrations"
-    found: list[Migration] = []
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
+    found = _collect(resources.files("storage") / "migrations")
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise MigrationError(f"duplicate migration versions: {versions}")
@@ -45,10 +40,14 @@ def bundled_migrations() -> list[Migration]:
 
 def load_migrations(folder: Path) -> list[Migration]:
     """Migrations from an arbitrary folder (used by tests)."""
+    return _collect(folder)
+
+
+def _collect(folder: Path | Traversable) -> list[Migration]:
     found = [
-        Migration(int(m[1]), m[2], p.read_text(encoding="utf-8"))
-        for p in folder.iterdir()
-        if (m := _NAME.match(p.name))
+        Migration(int(m[1]), m[2], entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if (m := _NAME.match(entry.name))
     ]
     return sorted(found, key=lambda m: m.version)
 

@@ -16,16 +16,6 @@ class StaffMember:
     added_at: str
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    actor_id: int
-    action: str
-    target: str | None
-    detail: str | None
-
-
 async def add_staff(conn: aiosqlite.Connection, user_id: int, added_by: int) -> bool:
     """Add a staff member; False when they already were staff."""
     cur = await conn.execute(
@@ -63,11 +53,3 @@ async def record_audit(
         "INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)",
         (now_iso(), actor_id, action, target, detail),
     )
-
-
-async def recent_audit(conn: aiosqlite.Connection, limit: int = 50) -> list[AuditEntry]:
-    async with conn.execute(
-        "SELECT id, at, actor_id, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?",
-        (limit,),
-    ) as cur:
-        return [AuditEntry(*r) async for r in cur]
