@@ -79,6 +79,13 @@ async def rows(db: aiosqlite.Connection, sql: str, *params: Any) -> list[tuple[A
         return [tuple(r) async for r in cur]
 
 
+def forge_press(
+    api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str
+) -> str:
+    """A modified client sends callback data no button offered; returns the query id."""
+    return api.press_button(chat, user, message, data, forged=True)
+
+
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     """The inline buttons of a sent message, flattened."""
     markup = message.get("reply_markup") or {}

@@ -10,16 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from bot.local_api import Call, Chat, LocalBotApi, User
-
-
-def forge_press(
-    api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str
-) -> str:
-    """A modified client sends callback data no button offered; returns the query id."""
-    return api.press_button(chat, user, message, data, forged=True)
+from bot.local_api import Call, LocalBotApi
+from tests.e2e.conftest import forge_press  # noqa: F401  (shared with other test modules)
 
 
 async def answer_of(

@@ -13,7 +13,12 @@ import aiosqlite
 from bot.local_api import Chat, LocalBotApi, User
 from handlers import knowledge_texts as t
 from handlers import texts
-from tests.e2e.conftest import button_data, buttons, rows
+from tests.e2e.conftest import (
+    button_data,
+    buttons,
+    forge_press,  # noqa: F401  (shared with other test modules)
+    rows,
+)
 
 ANSWER_BUTTONS = [t.BTN_UP, t.BTN_DOWN, t.BTN_SOURCE, t.BTN_MORE, t.BTN_HUMAN]
 SOURCE_MARK = "📄 来源："
@@ -69,13 +74,6 @@ async def press(
     """Press the button whose label contains ``label_part``; return the callback answer."""
     query_id = api.press_button(chat, user, message, button_data(message, label_part))
     return await callback_answer(api, query_id)
-
-
-def forge_press(
-    api: LocalBotApi, chat: Chat, user: User, message: dict[str, Any], data: str
-) -> str:
-    """A modified client sends callback data no button offered; returns the query id."""
-    return api.press_button(chat, user, message, data, forged=True)
 
 
 async def question_rows(db: aiosqlite.Connection) -> list[tuple[Any, ...]]:
