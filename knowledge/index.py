@@ -33,7 +33,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.tokenize import expansions, general_idf, synonyms
+from knowledge.tokenize import expansions, general_idf, stopwords, synonyms
 
 K1 = 0.8
 B = 0.3
@@ -57,6 +57,7 @@ W_PROXIMITY = 0.5
 # Two passages sharing this share of their character bigrams are one text for display.
 NEAR_DUPLICATE = 0.8
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
 
 @lru_cache(maxsize=1)
@@ -209,12 +210,37 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def _split_fragments(self, terms: Sequence[str]) -> list[str]:
+        """Break jieba's HMM fragments of colloquial speech into their characters.
+
+        A two- or three-character "word" that neither the documents nor jieba's dictionary
+        know (要建, 改完) is often a mis-cut of a function word and a verb: when some of its
+        characters are verbs with formal expansions (建 → 建设/成立, 改 → 改造), those
+        stand for it; a fragment without such a character stays as it is.
+        """
+        stop = stopwords()
+        table = expansions()
+        out: list[str] = []
+        for term in terms:
+            if (
+                len(term) in (2, 3)
+                and _CJK_WORD.fullmatch(term)
+                and term not in self.vocab
+                and term not in table
+                and general_idf(term) is None
+            ):
+                verbs = [ch for ch in term if ch in table and ch not in stop]
+                out.extend(verbs or [term])
+            else:
+                out.append(term)
+        return out
+
     def _concepts(self, terms: Sequence[str]) -> list[_Concept]:
         """Question terms → concepts: the term itself plus its expansions, with weights."""
         concepts: list[_Concept] = []
         unknown = self.words.unknown_idf
         table = expansions()
-        unique = list(dict.fromkeys(terms))
+        unique = list(dict.fromkeys(self._split_fragments(terms)))
         # The tokenizer emits a long word's dictionary sub-words too (for recall); for
         # coverage they are parts of that word, not concepts of their own, or 绿化带 +
         # 绿化 would count twice.
@@ -239,7 +265,7 @@ class SearchIndex:
             _, _, idf = self.words.postings(key)
             alts.append((term, 1.0, key))
             for extra in table.get(term, ()):
-                if extra not in terms:
+                if extra not in unique:
                     alts.append((extra, W_EXPANSION, self.vocab.get(extra, -1)))
             short = SINGLE_CHAR_WEIGHT if len(term) == 1 else 1.0
             if idf >= 0:

@@ -89,3 +89,22 @@ def test_near_duplicates_take_one_slot() -> None:
     hits = _ask(index, "改造分为哪几类", k=2)
     assert len(hits) == 2
     assert "加装电梯" in hits[1].entry.text
+
+
+def test_miscut_fragment_stands_for_its_verb() -> None:
+    # jieba cuts 要建 (要 + 建) into one unknown "word"; 建 is what the resident means.
+    index = _index(
+        ("", "物业服务企业应成立党支部,发挥党员作用。"),
+        ("", "物业服务企业应公示收费标准。"),
+    )
+    question = canonical("物业公司里面要建党组织吗")
+    assert "要建" in tokenize(question)
+    concepts = [c.term for c in index._concepts(tokenize(question))]
+    assert "建" in concepts and "要建" not in concepts
+    assert "党支部" in _ask(index, "物业公司里面要建党组织吗")[0].entry.text
+
+
+def test_fragment_without_a_known_verb_is_kept() -> None:
+    index = _index(("", "楼道内不得堆放杂物。"))
+    terms = index._split_fragments(["楼道", "乱拉乱"])
+    assert terms == ["楼道", "乱拉乱"]
