@@ -278,10 +278,11 @@ class SearchIndex:
                 gen = general_idf(term)
                 rarity = 0.0 if gen is None else (gen - UNKNOWN_GEN_LOW) / UNKNOWN_GEN_SPAN
                 weight = unknown * min(max(rarity, UNKNOWN_MIN_SHARE), 1.0)
-                if len(alts) > 1:
+                formal = [self.words.postings(k)[2] * f for _, f, k in alts[1:]]
+                if any(w > 0 for w in formal):
                     # A colloquial word with formal expansions (谁来管, 没物业): the formal
                     # terms stand for it, so it weighs as the best of them.
-                    weight = max(self.words.postings(k)[2] * f for _, f, k in alts[1:])
+                    weight = max(formal)
                 for _, _, _, part_weight in parts.get(term, ()):
                     weight = max(weight, part_weight)
             concepts.append(_Concept(term, weight * short, short, alts, parts.get(term, [])))

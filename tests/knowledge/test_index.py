@@ -109,3 +109,12 @@ def test_fragment_without_a_known_verb_is_kept() -> None:
     index = _index(("", "楼道内不得堆放杂物。"))
     terms = index._split_fragments(["楼道", "乱拉乱"])
     assert terms == ["楼道", "乱拉乱"]
+
+
+def test_colloquial_word_with_no_formal_term_in_documents_keeps_a_positive_weight() -> None:
+    # 谁来管 expands to 负责/管理/…; none of them is in this index, so the word must
+    # still weigh as an unknown word rather than as the (missing) formal terms' idf of -1.
+    index = _index(("", "小区绿地种植花木。"), ("", "道路硬化。"))
+    concept = next(c for c in index._concepts(["谁来管", "绿地"]) if c.term == "谁来管")
+    assert concept.weight > 0
+    assert _ask(index, "绿地谁来管")[0].coverage < 1.0
