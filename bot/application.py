@@ -11,7 +11,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defau
 from bot.config import Settings
 from bot.persistence import SQLitePersistence
 from bot.services import BotContext, DatabaseHandle, ResidentApplication, Services
-from handlers import chats, errors, knowledge, menu, staff
+from handlers import chats, errors, exports, knowledge, menu, staff
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def build_application(
     menu.register(app)
     staff.register(app)
     knowledge.register(app)
+    exports.register(app)
     menu.register_fallbacks(app)
     # Persist conversation states and user/chat data right after every update rather
     # than only on the timer, so a crash loses nothing a resident already typed.

@@ -8,10 +8,18 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logsetup import configure_logging
+from knowledge.question_export import (
+    STATUS_LABELS,
+    ExportFormat,
+    ExportSelection,
+    export_to_file,
+    format_for,
+)
 
 logger = logging.getLogger("bot")
 
@@ -55,7 +63,47 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
     ask.add_argument("-k", type=int, default=3, help="返回几条结果 / number of results")
     ask.add_argument("--docs-only", action="store_true", help="不用内置常见问题 / leave FAQ out")
+    export = kb_sub.add_parser(
+        "export", help="导出居民提问记录给街道办（CSV/XLSX）/ export the question log"
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="输出文件：.csv 或 .xlsx / output file",
+    )
+    export.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date_arg,
+        metavar="YYYY-MM-DD",
+        help="起始日期（含）/ first day",
+    )
+    export.add_argument(
+        "--to",
+        dest="date_to",
+        type=_date_arg,
+        metavar="YYYY-MM-DD",
+        help="结束日期（含）/ last day",
+    )
+    export.add_argument(
+        "--status",
+        action="append",
+        choices=list(STATUS_LABELS),
+        help="只导出这种状态，可重复；默认全部 / only this status (repeatable; default: all)",
+    )
     return parser
+
+
+def _date_arg(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"日期应写成 YYYY-MM-DD，例如 2025-03-01 / expected YYYY-MM-DD (got {raw!r})"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_console(settings, Path(args.files)))
     if args.command == "db":
         return asyncio.run(migrate(settings))
+    if args.kb_command == "export":
+        return export_questions(settings, args)
     return asyncio.run(kb_command(settings, args))
 
 
@@ -166,6 +216,51 @@ async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 print(_human_answer(question, answer), flush=True)
         return 0
+    finally:
+        await conn.close()
+
+
+def export_questions(settings: Settings, args: argparse.Namespace) -> int:
+    """`kb export`: the question log for the street office; the format is the file suffix."""
+    output: Path = args.output
+    fmt = format_for(output)
+    if fmt is None:
+        print(
+            f"不支持的文件类型 {output.suffix or '（无后缀）'}：输出文件名请以 .csv 或 .xlsx 结尾"
+            " / the output file must end in .csv or .xlsx",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        selection = ExportSelection(
+            start=args.date_from,
+            end=args.date_to,
+            statuses=frozenset(args.status) if args.status else None,
+        )
+    except ValueError as exc:
+        print(f"{exc} / --from is after --to", file=sys.stderr)
+        return 2
+    try:
+        written = asyncio.run(_export(settings, output, fmt, selection))
+    except OSError as exc:
+        print(f"导出失败 / export failed: {exc}", file=sys.stderr)
+        return 1
+    scope = f"{selection.describe_dates()}，{selection.describe_statuses()}"
+    if not written:
+        print(f"没有符合条件的记录（{scope}），{output} 里只有表头 / no matching questions")
+        return 0
+    print(f"已导出 {written} 条记录（{scope}）到 {output} / exported {written} rows")
+    return 0
+
+
+async def _export(
+    settings: Settings, output: Path, fmt: ExportFormat, selection: ExportSelection
+) -> int:
+    from storage.db import open_database
+
+    conn = await open_database(settings.db_path)
+    try:
+        return await export_to_file(conn, output, fmt, tz=settings.timezone, selection=selection)
     finally:
         await conn.close()
 

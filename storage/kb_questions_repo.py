@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 
 import aiosqlite
@@ -144,3 +145,113 @@ async def record_feedback(
         " DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
         (question_id, user_id, passage_id, int(helpful), now_iso()),
     )
+
+
+@dataclass(frozen=True)
+class QuestionLogEntry:
+    """One question as exported for the street office, with what is known about it."""
+
+    id: int
+    asked_at: str
+    user_id: int | None
+    chat_id: int | None
+    chat_type: str | None
+    chat_title: str | None
+    chat_bound_name: str | None
+    question: str
+    status: str
+    answered: bool
+    answer_source: str | None  # the answering passage's source, if it still exists
+    staff_answered: bool  # staff wrote an FAQ answer for it
+    helpful: int
+    unhelpful: int
+    handoff_at: str | None
+    resolved_by: int | None
+    resolved_at: str | None
+
+
+# A group that became a supergroup has its chats row rewritten to the new id while old
+# questions keep the old one, so the title is also looked up through migrated_from.
+_LOG_SELECT = """
+SELECT q.id, q.asked_at, q.user_id, q.chat_id, q.chat_type,
+    COALESCE(c.title, (SELECT m.title FROM chats m WHERE m.migrated_from = q.chat_id LIMIT 1)),
+    COALESCE(c.bound_name,
+        (SELECT m.bound_name FROM chats m WHERE m.migrated_from = q.chat_id LIMIT 1)),
+    q.question, q.status, q.answered, p.source, q.faq_passage IS NOT NULL,
+    (SELECT COUNT(*) FROM kb_feedback f WHERE f.question_id = q.id AND f.helpful = 1),
+    (SELECT COUNT(*) FROM kb_feedback f WHERE f.question_id = q.id AND f.helpful = 0),
+    q.handoff_at, q.resolved_by, q.resolved_at
+FROM kb_questions q
+LEFT JOIN chats c ON c.chat_id = q.chat_id
+LEFT JOIN kb_passages p ON p.id = q.top_passage AND q.answered = 1
+"""
+
+
+def _log_entry(r: aiosqlite.Row) -> QuestionLogEntry:
+    values = list(r)
+    values[9] = bool(values[9])
+    values[11] = bool(values[11])
+    return QuestionLogEntry(*values)
+
+
+async def question_log_page(
+    conn: aiosqlite.Connection,
+    *,
+    after_id: int = 0,
+    limit: int = 500,
+    since: str | None = None,
+    until: str | None = None,
+    statuses: Collection[str] | None = None,
+) -> list[QuestionLogEntry]:
+    """Up to ``limit`` questions with id > ``after_id``, oldest first.
+
+    ``since`` (inclusive) and ``until`` (exclusive) are UTC timestamps in the stored ISO
+    format, so they compare as text; ``statuses`` None means every status.
+    """
+    where = ["q.id > ?"]
+    params: list[object] = [after_id]
+    if since is not None:
+        where.append("q.asked_at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("q.asked_at < ?")
+        params.append(until)
+    if statuses is not None:
+        wanted = sorted(set(statuses))
+        where.append(f"q.status IN ({', '.join('?' * len(wanted))})" if wanted else "0")
+        params.extend(wanted)
+    params.append(limit)
+    sql = f"{_LOG_SELECT} WHERE {' AND '.join(where)} ORDER BY q.id LIMIT ?"
+    async with conn.execute(sql, params) as cur:
+        return [_log_entry(r) async for r in cur]
+
+
+async def question_log_batches(
+    conn: aiosqlite.Connection,
+    *,
+    batch_size: int = 500,
+    since: str | None = None,
+    until: str | None = None,
+    statuses: Collection[str] | None = None,
+) -> AsyncIterator[list[QuestionLogEntry]]:
+    """The question log in batches, without holding a cursor open between them.
+
+    Each batch is a fresh keyset query, so other handlers can write to the shared
+    connection while a long export runs.
+    """
+    after_id = 0
+    while True:
+        page = await question_log_page(
+            conn,
+            after_id=after_id,
+            limit=batch_size,
+            since=since,
+            until=until,
+            statuses=statuses,
+        )
+        if not page:
+            return
+        yield page
+        if len(page) < batch_size:
+            return
+        after_id = page[-1].id

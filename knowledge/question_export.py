@@ -1,0 +1,339 @@
+"""The residents' question log as CSV or XLSX for the street office (街道办).
+
+Rows are read in batches and written as they come (CSV directly, XLSX through openpyxl's
+write-only mode), so a large log never sits in memory as one list. Times are stored in
+UTC and written in the community's local time. Everything the file says is in Chinese,
+because the street office opens it in Excel or WPS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from pathlib import Path, PurePath
+from typing import IO, Any, Protocol
+
+import aiosqlite
+
+from storage import kb_questions_repo as questions
+from storage.kb_questions_repo import QuestionLogEntry
+
+HEADERS = (
+    "编号",
+    "时间",
+    "群聊/私聊",
+    "提问人",
+    "问题",
+    "状态",
+    "回答来源",
+    "反馈",
+    "转人工时间",
+    "处理人",
+    "处理时间",
+)
+# XLSX column widths (in characters), in the order of HEADERS.
+COLUMN_WIDTHS = (8, 20, 24, 14, 60, 10, 40, 12, 20, 14, 20)
+STATUS_LABELS = {
+    "answered": "已回答",
+    "unanswered": "未能回答",
+    "handoff": "已转人工",
+    "resolved": "已处理",
+    "dismissed": "已忽略",
+}
+# What staff may type after /kbexport to pick statuses: the stored names, the Chinese
+# labels, and two everyday words.
+STATUS_WORDS: dict[str, frozenset[str]] = {
+    **{name: frozenset({name}) for name in STATUS_LABELS},
+    **{label: frozenset({name}) for name, label in STATUS_LABELS.items()},
+    "转人工": frozenset({"handoff"}),
+    "open": frozenset(questions.OPEN_STATUSES),
+    "待处理": frozenset(questions.OPEN_STATUSES),
+}
+PRIVATE_CHAT = "私聊"
+GROUP_CHAT = "群聊"
+SOURCE_GONE = "（原文已更新或删除）"
+STAFF_ANSWER = "工作人员答复（已加入常见问题）"
+ALL_DATES = "全部日期"
+ALL_STATUSES = "全部状态"
+SHEET_TITLE = "居民提问记录"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+EXCEL_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+# A cell starting with one of these is run as a formula by Excel/WPS (and openpyxl
+# writes a string starting with "=" as a formula): a resident could otherwise plant
+# =HYPERLINK(...) or a DDE payload in the file staff hand to the street office.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters XML 1.0 (so XLSX) cannot hold; openpyxl refuses the whole cell.
+_ILLEGAL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Excel keeps 15 significant digits: a longer id is written as text so it stays exact.
+_EXACT_NUMBER_LIMIT = 10**15
+BATCH_SIZE = 500
+
+Cell = str | int | datetime | None
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def format_for(path: PurePath) -> ExportFormat | None:
+    """The format a file name asks for by its suffix; None when it is neither."""
+    suffix = path.suffix.lower().lstrip(".")
+    return next((fmt for fmt in ExportFormat if fmt.value == suffix), None)
+
+
+@dataclass(frozen=True)
+class ExportSelection:
+    """Which questions to export: local dates (both inclusive) and statuses (None = all)."""
+
+    start: date | None = None
+    end: date | None = None
+    statuses: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"起始日期 {self.start} 晚于结束日期 {self.end}")
+
+    def utc_bounds(self, tz: tzinfo) -> tuple[str | None, str | None]:
+        """[since, until) in the stored UTC format: local midnight to the next midnight."""
+        since = _utc_midnight(self.start, tz) if self.start else None
+        until = None
+        if self.end is not None and self.end < date.max:
+            until = _utc_midnight(self.end + timedelta(days=1), tz)
+        return since, until
+
+    def describe_dates(self) -> str:
+        if self.start and self.end:
+            return f"{self.start} 至 {self.end}"
+        if self.start:
+            return f"{self.start} 起"
+        if self.end:
+            return f"截至 {self.end}"
+        return ALL_DATES
+
+    def describe_statuses(self) -> str:
+        if self.statuses is None:
+            return ALL_STATUSES
+        return "、".join(STATUS_LABELS.get(s, s) for s in sorted(self.statuses, key=_status_order))
+
+
+def _status_order(status: str) -> int:
+    order = list(STATUS_LABELS)
+    return order.index(status) if status in order else len(order)
+
+
+def _utc_midnight(day: date, tz: tzinfo) -> str | None:
+    """None past the years datetime can hold (0001-01-01 east of UTC): no bound there."""
+    try:
+        moment = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        return None
+    return moment.isoformat("T", "seconds")
+
+
+def safe_text(value: str) -> str:
+    """Text as a cell: no XML-illegal control characters, never taken for a formula."""
+    value = _ILLEGAL_CHARS.sub("", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def local_time(stored: str | None, tz: tzinfo) -> datetime | None:
+    """A stored UTC timestamp as naive local time (Excel has no time zones)."""
+    if not stored:
+        return None
+    moment = datetime.fromisoformat(stored)
+    if moment.tzinfo is None:  # not written by this bot; stored times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def _chat_cell(entry: QuestionLogEntry) -> str:
+    if entry.chat_type == "private":
+        return PRIVATE_CHAT
+    if entry.chat_type in ("group", "supergroup"):
+        name = entry.chat_title or f"ID {entry.chat_id}"
+        if entry.chat_bound_name and entry.chat_bound_name != entry.chat_title:
+            name += f"（{entry.chat_bound_name}）"
+        return f"{GROUP_CHAT}：{name}"
+    return entry.chat_type or ""
+
+
+def _source_cell(entry: QuestionLogEntry) -> str:
+    parts = []
+    if entry.answered:
+        parts.append(entry.answer_source or SOURCE_GONE)
+    if entry.staff_answered:
+        parts.append(STAFF_ANSWER)
+    return "；".join(parts)
+
+
+def _feedback_cell(entry: QuestionLogEntry) -> str:
+    if not entry.helpful and not entry.unhelpful:
+        return ""
+    return f"👍{entry.helpful} 👎{entry.unhelpful}"
+
+
+def _id_cell(value: int | None) -> int | str | None:
+    if value is None or abs(value) < _EXACT_NUMBER_LIMIT:
+        return value
+    return str(value)
+
+
+def row_cells(entry: QuestionLogEntry, tz: tzinfo) -> list[Cell]:
+    """One exported row, in the order of HEADERS; text cells are already made safe."""
+    cells: list[Cell] = [
+        entry.id,
+        local_time(entry.asked_at, tz),
+        _chat_cell(entry),
+        _id_cell(entry.user_id),
+        entry.question,
+        STATUS_LABELS.get(entry.status, entry.status),
+        _source_cell(entry),
+        _feedback_cell(entry),
+        local_time(entry.handoff_at, tz),
+        _id_cell(entry.resolved_by),
+        local_time(entry.resolved_at, tz),
+    ]
+    return [safe_text(c) if isinstance(c, str) else c for c in cells]
+
+
+class _Writer(Protocol):
+    def write_rows(self, rows: Sequence[Sequence[Cell]]) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class _CsvWriter:
+    """UTF-8 with a BOM: without it Excel reads the file as GBK and garbles the Chinese."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        self._csv = csv.writer(self._text)
+        self._csv.writerow(HEADERS)
+
+    def write_rows(self, rows: Sequence[Sequence[Cell]]) -> None:
+        self._csv.writerows(
+            [
+                [c.strftime(TIME_FORMAT) if isinstance(c, datetime) else c for c in row]
+                for row in rows
+            ]
+        )
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()  # the caller owns (and closes) the binary stream
+
+    def abort(self) -> None:
+        self._text.detach()
+
+
+class _XlsxWriter:
+    """openpyxl's write-only mode streams rows to a temporary file until ``close``."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        # Imported here: the CLI and the bot only pay for openpyxl when exporting.
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        self._out = out
+        self._cell = WriteOnlyCell
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(SHEET_TITLE)
+        for number, width in enumerate(COLUMN_WIDTHS, 1):
+            self._sheet.column_dimensions[get_column_letter(number)].width = width
+        self._sheet.freeze_panes = "A2"  # the header stays in view while scrolling
+        bold = Font(bold=True)
+        header = []
+        for title in HEADERS:
+            cell = WriteOnlyCell(self._sheet, value=title)
+            cell.font = bold
+            header.append(cell)
+        self._sheet.append(header)
+
+    def write_rows(self, rows: Sequence[Sequence[Cell]]) -> None:
+        for row in rows:
+            self._sheet.append([self._value(c) for c in row])
+
+    def _value(self, value: Cell) -> Any:
+        if not isinstance(value, datetime):
+            return value
+        cell = self._cell(self._sheet, value=value)
+        cell.number_format = EXCEL_TIME_FORMAT
+        return cell
+
+    def close(self) -> None:
+        self._book.save(self._out)
+
+    def abort(self) -> None:
+        # Saving is openpyxl's only public way to finish the sheet's stream and delete its
+        # temporary file; the caller's stream is left as it is.
+        self._book.save(io.BytesIO())
+
+
+def _open_writer(fmt: ExportFormat, out: IO[bytes]) -> _Writer:
+    return _CsvWriter(out) if fmt is ExportFormat.CSV else _XlsxWriter(out)
+
+
+async def write_question_log(
+    conn: aiosqlite.Connection,
+    out: IO[bytes],
+    fmt: ExportFormat,
+    *,
+    tz: tzinfo,
+    selection: ExportSelection,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Write the selected questions to ``out``; returns how many rows were written.
+
+    File work runs in a thread, batch by batch, so the bot keeps answering residents
+    while a long log is written.
+    """
+    since, until = selection.utc_bounds(tz)
+    writer = await asyncio.to_thread(_open_writer, fmt, out)
+    written = 0
+    try:
+        async for batch in questions.question_log_batches(
+            conn, batch_size=batch_size, since=since, until=until, statuses=selection.statuses
+        ):
+            await asyncio.to_thread(writer.write_rows, [row_cells(e, tz) for e in batch])
+            written += len(batch)
+    except BaseException:
+        writer.abort()  # in place, not in a thread: this also runs on cancellation
+        raise
+    await asyncio.to_thread(writer.close)
+    return written
+
+
+async def export_to_file(
+    conn: aiosqlite.Connection,
+    path: Path,
+    fmt: ExportFormat,
+    *,
+    tz: tzinfo,
+    selection: ExportSelection,
+) -> int:
+    """Write the export to ``path``; a failed export leaves no partial file behind."""
+    partial = path.with_name(f".{path.name}.part")
+    handle = await asyncio.to_thread(partial.open, "wb")
+    try:
+        try:
+            written = await write_question_log(conn, handle, fmt, tz=tz, selection=selection)
+        finally:
+            await asyncio.to_thread(handle.close)
+        await asyncio.to_thread(os.replace, partial, path)
+    except BaseException:
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
+        raise
+    return written
