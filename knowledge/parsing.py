@@ -1,4 +1,4 @@
-"""Documents (plain text, Markdown, Word .docx) → title, sections with heading paths, passages.
+"""Documents (text, Markdown, Word .docx, PDF) → title, sections with heading paths, passages.
 
 Policy documents scraped from the web arrive as one file holding several titled
 sub-documents ("住宅小区文明城市创建实施方案9", "村级社会治理整治方案 篇5") wrapped in site
@@ -104,7 +104,7 @@ _SENTENCE_END = "。！？；;!?"
 _HEAD_TITLE_CUT = re.compile(r"[。；;:：,，]")
 
 
-def _heading_level(line: str) -> int | None:
+def heading_level(line: str) -> int | None:
     for level, pattern in _HEADING_PATTERNS:
         if pattern.match(line):
             return level
@@ -113,7 +113,7 @@ def _heading_level(line: str) -> int | None:
 
 def _subdoc_title(line: str) -> str | None:
     """A titled sub-document line ("精彩范文 城镇生活垃圾分类工作方案分享") → its title."""
-    if len(line) > 40 or line[-1] in _SENTENCE_END + "，,:：" or _heading_level(line):
+    if len(line) > 40 or line[-1] in _SENTENCE_END + "，,:：" or heading_level(line):
         return None
     stripped = _TITLE_SUFFIX.sub("", _TITLE_PREFIX.sub("", line)).strip()
     if not stripped or " " in stripped.replace(" 篇", ""):
@@ -193,6 +193,11 @@ def _markdown_line(line: str) -> str:
 
 def raw_lines(filename: str, data: bytes) -> list[str]:
     suffix = PurePath(filename).suffix.lower()
+    if suffix == ".pdf" or data.startswith(b"%PDF-"):
+        # Imported here: knowledge.pdf builds on this module's heading patterns.
+        from knowledge.pdf import pdf_lines
+
+        return pdf_lines(data)
     is_zip = data[:4] == b"PK\x03\x04"
     if suffix == ".docx" or (is_zip and suffix not in (".txt", ".md", ".markdown")):
         if not is_zip or not zipfile.is_zipfile(io.BytesIO(data)):
@@ -209,7 +214,7 @@ def raw_lines(filename: str, data: bytes) -> list[str]:
             for x in _decode(data).splitlines()
         ]
     raise KnowledgeImportError(
-        f"不支持的文件类型「{suffix or '无扩展名'}」。目前支持 .txt、.md 和 .docx 文件。"
+        f"不支持的文件类型「{suffix or '无扩展名'}」。目前支持 .txt、.md、.docx 和 .pdf 文件。"
     )
 
 
@@ -268,7 +273,7 @@ def parse_document(filename: str, data: bytes) -> ParsedDocument:
                 continue
             push(0, sub)
             continue
-        level = _heading_level(line)
+        level = heading_level(line)
         if level is not None and level >= 4 and _is_list_item(line):
             body.append(line)
             continue

@@ -164,7 +164,7 @@ async def test_malformed_docx_rejected(kb: KnowledgeBase) -> None:
 
 async def test_unsupported_and_empty_files(kb: KnowledgeBase) -> None:
     with pytest.raises(KnowledgeImportError, match="不支持的文件类型"):
-        await kb.import_bytes("scan.pdf", b"%PDF-1.4")
+        await kb.import_bytes("scan.jpg", b"\xff\xd8\xff\xe0 not a document")
     with pytest.raises(KnowledgeImportError, match="没有可导入的文字"):
         await kb.import_bytes("empty.txt", "欢迎来到某某网网站!\n\n2022-01-14\n".encode())
     assert await kb.list_documents() == []
