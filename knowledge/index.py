@@ -33,7 +33,14 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.tokenize import expansions, general_idf, stopwords, synonyms
+from knowledge.tokenize import (
+    expansions,
+    general_idf,
+    lexicon,
+    stopwords,
+    synonyms,
+    word_boundaries,
+)
 
 K1 = 0.8
 B = 0.3
@@ -44,6 +51,11 @@ SINGLE_CHAR_WEIGHT = 0.35
 # Query-side expansions (knowledge/data/synonyms.txt `=>` lines) count this much of the
 # resident's own word.
 W_EXPANSION = 0.7
+# Everyday phrases of knowledge/data/lexicon.txt found in the question (for words the
+# documents never use): their document terms count this much for ranking, and
+# LEXICON_TRUST of that toward the confidence that decides answer or decline.
+W_LEXICON = 0.5
+LEXICON_TRUST = 0.0
 # Weight of a question word absent from every passage, as a share of the top idf:
 # scaled by its general-language rarity (-log frequency in jieba's dictionary) between
 # UNKNOWN_GEN_LOW (common chatter) and UNKNOWN_GEN_LOW + UNKNOWN_GEN_SPAN (specific).
@@ -58,6 +70,23 @@ W_PROXIMITY = 0.5
 NEAR_DUPLICATE = 0.8
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
+
+
+@lru_cache(maxsize=1)
+def _lexicon_pattern() -> re.Pattern[str]:
+    """Longest-first alternation of the lexicon's phrases, to find them in a question."""
+    keys = sorted(lexicon(), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, keys)) or "(?!)")
+
+
+def _lexicon_phrases(query_text: str) -> list[str]:
+    """Lexicon phrases in the question that start and end on jieba's word boundaries
+    (挨家问 in 会挨家问吗, but not 电瓶 inside 电瓶车)."""
+    found = list(_lexicon_pattern().finditer(query_text))
+    if not found:
+        return []
+    bounds = word_boundaries(query_text)
+    return [m.group() for m in found if m.start() in bounds and m.end() in bounds]
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +120,8 @@ class _Concept:
     # Dictionary sub-words of the term also in the question (水电改造 → 水电, 改造):
     # (sub-word, vocab key, share of the term's characters, own BM25 weight).
     parts: list[tuple[str, int, float, float]]
+    # alts[lexicon_from:] come from the everyday-word lexicon (W_LEXICON).
+    lexicon_from: int
 
 
 @dataclass(frozen=True)
@@ -235,11 +266,25 @@ class SearchIndex:
                 out.append(term)
         return out
 
-    def _concepts(self, terms: Sequence[str]) -> list[_Concept]:
+    def _with_phrases(self, terms: Sequence[str], query_text: str) -> list[str]:
+        """Add the lexicon's everyday phrases found in the question (挨家问, 拆了重盖).
+
+        A phrase stands for the pieces jieba cut it into that the documents do not know
+        (挨家 + 问); pieces the documents use (停车 in 停车难) stay terms of their own.
+        """
+        phrases = [p for p in _lexicon_phrases(query_text) if p not in terms]
+        if not phrases:
+            return list(terms)
+        kept = [t for t in terms if t in self.vocab or not any(t in phrase for phrase in phrases)]
+        return kept + phrases
+
+    def _concepts(self, terms: Sequence[str], query_text: str = "") -> list[_Concept]:
         """Question terms → concepts: the term itself plus its expansions, with weights."""
         concepts: list[_Concept] = []
         unknown = self.words.unknown_idf
         table = expansions()
+        everyday = lexicon()
+        terms = self._with_phrases(terms, query_text)
         unique = list(dict.fromkeys(self._split_fragments(terms)))
         # The tokenizer emits a long word's dictionary sub-words too (for recall); for
         # coverage they are parts of that word, not concepts of their own, or 绿化带 +
@@ -267,6 +312,13 @@ class SearchIndex:
             for extra in table.get(term, ()):
                 if extra not in unique:
                     alts.append((extra, W_EXPANSION, self.vocab.get(extra, -1)))
+            have = {alt[0] for alt in alts}
+            lexicon_from = len(alts)
+            # Only for words the documents do not use: where they do, their own word is
+            # better evidence than the lexicon's looser neighbours.
+            for extra in everyday.get(term, ()) if idf < 0 else ():
+                if extra not in unique and extra not in have:
+                    alts.append((extra, W_LEXICON, self.vocab.get(extra, -1)))
             short = SINGLE_CHAR_WEIGHT if len(term) == 1 else 1.0
             if idf >= 0:
                 weight = idf
@@ -278,14 +330,16 @@ class SearchIndex:
                 gen = general_idf(term)
                 rarity = 0.0 if gen is None else (gen - UNKNOWN_GEN_LOW) / UNKNOWN_GEN_SPAN
                 weight = unknown * min(max(rarity, UNKNOWN_MIN_SHARE), 1.0)
-                formal = [self.words.postings(k)[2] * f for _, f, k in alts[1:]]
+                formal = [self.words.postings(k)[2] * f for _, f, k in alts[1:lexicon_from]]
                 if any(w > 0 for w in formal):
                     # A colloquial word with formal expansions (谁来管, 没物业): the formal
                     # terms stand for it, so it weighs as the best of them.
                     weight = max(formal)
                 for _, _, _, part_weight in parts.get(term, ()):
                     weight = max(weight, part_weight)
-            concepts.append(_Concept(term, weight * short, short, alts, parts.get(term, [])))
+            concepts.append(
+                _Concept(term, weight * short, short, alts, parts.get(term, []), lexicon_from)
+            )
         return concepts
 
     def search(
@@ -297,7 +351,12 @@ class SearchIndex:
             return []
         word_score = np.zeros(n, dtype=np.float32)
         covered = np.zeros(n, dtype=np.float32)
-        concepts = self._concepts(terms)
+        # Coverage for the answer-or-decline decision: lexicon matches count only
+        # LEXICON_TRUST (none) of their ranking weight there. The lexicon reorders
+        # passages the question already reaches; a loose paraphrase alone (宽带 → 通信
+        # 管线) is no reason to answer a question the bot would otherwise hand to staff.
+        trusted = np.zeros(n, dtype=np.float32)
+        concepts = self._concepts(terms, query_text)
         total_weight = float(sum(c.weight for c in concepts))
         for concept in concepts:
             if len(concept.alts) == 1 and not concept.parts:
@@ -305,14 +364,18 @@ class SearchIndex:
                 if idf > 0:
                     word_score[docs] += concept.weight * vals
                     covered[docs] += concept.weight
+                    trusted[docs] += concept.weight
                 continue
             best_cov = np.zeros(n, dtype=np.float32)
+            best_trust = np.zeros(n, dtype=np.float32)
             best_score = np.zeros(n, dtype=np.float32)
-            for _, factor, key in concept.alts:
+            for j, (_, factor, key) in enumerate(concept.alts):
                 docs, vals, idf = self.words.postings(key)
                 if idf <= 0:
                     continue
                 best_cov[docs] = np.maximum(best_cov[docs], factor)
+                trust = factor * (LEXICON_TRUST if j >= concept.lexicon_from else 1.0)
+                best_trust[docs] = np.maximum(best_trust[docs], trust)
                 gain = factor * idf * concept.short * vals
                 best_score[docs] = np.maximum(best_score[docs], gain)
             if concept.parts:
@@ -322,14 +385,17 @@ class SearchIndex:
                     share[docs] += part_share
                     word_score[docs] += part_weight * vals
                 best_cov = np.maximum(best_cov, np.minimum(share, 1.0))
+                best_trust = np.maximum(best_trust, np.minimum(share, 1.0))
             word_score += best_score
             covered += concept.weight * best_cov
+            trusted += concept.weight * best_trust
         bigram_score = np.zeros(n, dtype=np.float32)
         for gram in dict.fromkeys(bigram_keys(query_text).tolist()):
             docs, vals, idf = self.bigrams.postings(gram)
             if idf > 0:
                 bigram_score[docs] += idf * vals
         coverage = covered / total_weight if total_weight > 0 else covered
+        confidence = trusted / total_weight if total_weight > 0 else trusted
         base = word_score + W_BIGRAM * bigram_score
         score = base * (COVERAGE_FLOOR + coverage)
         if docs_only:
@@ -338,7 +404,7 @@ class SearchIndex:
         if candidates.size == 0:
             return []
         order = self._rerank(candidates, score, base, coverage, concepts, total_weight)
-        return self._distinct(order, score, coverage, k)
+        return self._distinct(order, score, confidence, k)
 
     def _rerank(
         self,

@@ -61,12 +61,10 @@ def synonyms() -> dict[str, str]:
     return table
 
 
-@lru_cache(maxsize=1)
-def expansions() -> dict[str, tuple[str, ...]]:
-    """Colloquial question word → formal document terms (already synonym-folded)."""
+def _expansion_table(lines: list[str]) -> dict[str, tuple[str, ...]]:
     fold = synonyms()
     table: dict[str, list[str]] = {}
-    for line in _data_lines("synonyms.txt"):
+    for line in lines:
         if "=>" not in line:
             continue
         left, right = line.split("=>", 1)
@@ -76,6 +74,23 @@ def expansions() -> dict[str, tuple[str, ...]]:
             bucket = table.setdefault(key, [])
             bucket.extend(t for t in targets if t != key and t not in bucket)
     return {key: tuple(values) for key, values in table.items()}
+
+
+@lru_cache(maxsize=1)
+def expansions() -> dict[str, tuple[str, ...]]:
+    """Colloquial question word → formal document terms (already synonym-folded)."""
+    return _expansion_table(_data_lines("synonyms.txt"))
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, tuple[str, ...]]:
+    """Residents' everyday words and phrases → the documents' terms (data/lexicon.txt).
+
+    A wider, looser table than the expansions above. Its phrases are found in the
+    question's text rather than among jieba's tokens and are never added to jieba's
+    dictionary, so they cannot change how the documents are cut.
+    """
+    return _expansion_table(_data_lines("lexicon.txt"))
 
 
 def general_idf(word: str) -> float | None:
@@ -158,6 +173,15 @@ def _segment(tokenizer: jieba.Tokenizer, run: str) -> list[str]:
                         out.append(sub)
         out.append(word)
     return out
+
+
+def word_boundaries(canonical_text: str) -> set[int]:
+    """Offsets where jieba's precise cut starts or ends a word in the text."""
+    bounds = {0, len(canonical_text)}
+    for _, start, end in init_tokenizer().tokenize(canonical_text, HMM=True):
+        bounds.add(start)
+        bounds.add(end)
+    return bounds
 
 
 def tokenize(canonical_text: str) -> list[str]:

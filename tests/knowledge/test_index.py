@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from knowledge.index import IndexEntry, SearchIndex
 from knowledge.normalize import canonical
-from knowledge.tokenize import expansions, synonyms, tokenize
+from knowledge.tokenize import expansions, lexicon, synonyms, tokenize
 
 
 def _index(*passages: tuple[str, str]) -> SearchIndex:
@@ -118,3 +118,43 @@ def test_colloquial_word_with_no_formal_term_in_documents_keeps_a_positive_weigh
     concept = next(c for c in index._concepts(["谁来管", "绿地"]) if c.term == "谁来管")
     assert concept.weight > 0
     assert _ask(index, "绿地谁来管")[0].coverage < 1.0
+
+
+def test_everyday_phrase_from_the_lexicon_reaches_the_formal_passage() -> None:
+    index = _index(
+        ("", "改造前入户调查,征求意见,了解居民需求。"),
+        ("", "改造后由物业服务企业负责日常管理。"),
+    )
+    question = "改造之前会挨家问我们吗"
+    # The phrase is found in the text; jieba never learns it, so documents cut as before.
+    assert "挨家问" not in tokenize(canonical(question))
+    assert "挨家问" in [c.term for c in index._concepts(tokenize(canonical(question)), question)]
+    assert "入户调查" in _ask(index, question)[0].entry.text
+
+
+def test_lexicon_alone_never_raises_confidence() -> None:
+    # 老百姓 → 居民 only through the lexicon: it may rank, but the hit's confidence (what
+    # decides answer or decline) counts nothing for it.
+    index = _index(("", "居民自愿参加。"), ("", "道路硬化。"))
+    hits = _ask(index, "老百姓")
+    assert "居民" in hits[0].entry.text
+    assert hits[0].coverage == 0.0
+
+
+def test_lexicon_file_is_well_formed() -> None:
+    table = lexicon()
+    assert len(table) > 300
+    stop = set()
+    for key, targets in table.items():
+        assert len(key) >= 2, key
+        assert targets, key
+        stop.update(targets)
+    assert "征求意见" in table["挨家问"]
+
+
+def test_lexicon_phrase_inside_a_longer_word_is_ignored() -> None:
+    from knowledge.index import _lexicon_phrases
+
+    assert "电瓶" in lexicon()
+    assert _lexicon_phrases(canonical("能把电瓶车推进电梯吗")) == []
+    assert _lexicon_phrases(canonical("改造之前会挨家问我们吗")) == ["挨家问"]
