@@ -266,25 +266,43 @@ class SearchIndex:
                 out.append(term)
         return out
 
-    def _with_phrases(self, terms: Sequence[str], query_text: str) -> list[str]:
+    def _with_phrases(
+        self, terms: Sequence[str], query_text: str
+    ) -> tuple[list[str], dict[str, list[str]]]:
         """Add the lexicon's everyday phrases found in the question (挨家问, 拆了重盖).
 
         A phrase stands for the pieces jieba cut it into that the documents do not know
         (挨家 + 问); pieces the documents use (停车 in 停车难) stay terms of their own.
+        Returns the terms and, for each phrase, the pieces it replaced.
         """
         phrases = [p for p in _lexicon_phrases(query_text) if p not in terms]
-        if not phrases:
-            return list(terms)
-        kept = [t for t in terms if t in self.vocab or not any(t in phrase for phrase in phrases)]
-        return kept + phrases
+        replaced: dict[str, list[str]] = {p: [] for p in phrases}
+        kept: list[str] = []
+        for term in terms:
+            owner = next((p for p in phrases if term in p), None)
+            if owner is None or term in self.vocab:
+                kept.append(term)
+            else:
+                replaced[owner].append(term)
+        return kept + phrases, replaced
+
+    def _unknown_weight(self, term: str) -> float:
+        """Weight of a word the documents never use.
+
+        A specific dictionary word (驾照, 疫苗) weighs as much as the rarest document
+        word, so that leaving it unmatched keeps coverage low; common chatter (前面) and
+        HMM fragments (mis-cuts, typos: 树乱, 电体) weigh little.
+        """
+        gen = general_idf(term)
+        rarity = 0.0 if gen is None else (gen - UNKNOWN_GEN_LOW) / UNKNOWN_GEN_SPAN
+        return self.words.unknown_idf * min(max(rarity, UNKNOWN_MIN_SHARE), 1.0)
 
     def _concepts(self, terms: Sequence[str], query_text: str = "") -> list[_Concept]:
         """Question terms → concepts: the term itself plus its expansions, with weights."""
         concepts: list[_Concept] = []
-        unknown = self.words.unknown_idf
         table = expansions()
         everyday = lexicon()
-        terms = self._with_phrases(terms, query_text)
+        terms, replaced = self._with_phrases(terms, query_text)
         unique = list(dict.fromkeys(self._split_fragments(terms)))
         # The tokenizer emits a long word's dictionary sub-words too (for recall); for
         # coverage they are parts of that word, not concepts of their own, or 绿化带 +
@@ -323,13 +341,10 @@ class SearchIndex:
             if idf >= 0:
                 weight = idf
             else:
-                # A word the documents never use. A specific dictionary word (驾照, 疫苗)
-                # weighs as much as the rarest document word, so that leaving it
-                # unmatched keeps coverage low; common chatter (前面) and HMM fragments
-                # (mis-cuts, typos: 树乱, 电体) weigh little.
-                gen = general_idf(term)
-                rarity = 0.0 if gen is None else (gen - UNKNOWN_GEN_LOW) / UNKNOWN_GEN_SPAN
-                weight = unknown * min(max(rarity, UNKNOWN_MIN_SHARE), 1.0)
+                # A word the documents never use; a lexicon phrase weighs at least as
+                # much as the pieces it stands for (快递柜 as 快递), or finding it would
+                # make an off-topic question look covered.
+                weight = max(self._unknown_weight(t) for t in (term, *replaced.get(term, ())))
                 formal = [self.words.postings(k)[2] * f for _, f, k in alts[1:lexicon_from]]
                 if any(w > 0 for w in formal):
                     # A colloquial word with formal expansions (谁来管, 没物业): the formal

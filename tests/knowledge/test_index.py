@@ -158,3 +158,14 @@ def test_lexicon_phrase_inside_a_longer_word_is_ignored() -> None:
     assert "电瓶" in lexicon()
     assert _lexicon_phrases(canonical("能把电瓶车推进电梯吗")) == []
     assert _lexicon_phrases(canonical("改造之前会挨家问我们吗")) == ["挨家问"]
+
+
+def test_lexicon_phrase_weighs_as_much_as_the_pieces_it_replaces() -> None:
+    # 快递柜 (a lexicon phrase jieba does not know) replaces 快递 + 柜; off-topic words must
+    # keep their weight, or an off-topic question would look covered by 谁管 alone.
+    index = _index(("", "物业负责小区公共区域的管理。"), ("", "道路硬化。"))
+    question = canonical("小区门口的快递柜谁管")
+    concepts = {c.term: c for c in index._concepts(tokenize(question), question)}
+    assert "快递柜" in concepts
+    assert concepts["快递柜"].weight >= index._unknown_weight("快递")
+    assert _ask(index, "小区门口的快递柜谁管")[0].coverage < 0.4
