@@ -128,6 +128,8 @@ class _Concept:
 class Hit:
     entry: IndexEntry
     score: float
+    # Share of the question this passage covers, counting only evidence trusted to decide
+    # answer vs decline (lexicon matches excluded, see LEXICON_TRUST).
     coverage: float
 
 
