@@ -16,6 +16,14 @@ def is_private(update: Update) -> bool:
     return chat is not None and chat.type == "private"
 
 
+def in_staff_place(update: Update, context: BotContext) -> bool:
+    """A private chat or the bound staff chat: where residents' questions may be shown."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    return chat.type == "private" or chat.id == context.services.settings.staff_chat_id
+
+
 def mentions_bot(message: Message, username: str) -> bool:
     target = f"@{username}".lower()
     if any(v.lower() == target for v in message.parse_entities([MessageEntity.MENTION]).values()):

@@ -13,7 +13,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.services import BotContext
 from handlers import export_texts as t
-from handlers.access import ensure_staff
+from handlers.access import ensure_staff, in_staff_place
 from handlers.menu import NEW_MESSAGES, add_staff_help
 from knowledge.question_export import (
     STATUS_WORDS,
@@ -56,7 +56,7 @@ async def kbexport_command(update: Update, context: BotContext) -> None:
     if message is None or chat is None or not await ensure_staff(update, context):
         return
     settings = context.services.settings
-    if chat.type != "private" and chat.id != settings.staff_chat_id:
+    if not in_staff_place(update, context):
         # Residents' questions can be personal: never send the log to a residents' group.
         await message.reply_text(t.EXPORT_PRIVATE_ONLY)
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -12,11 +11,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.services import BotContext
 from handlers import knowledge_texts as t
-from handlers.access import ensure_staff, parse_id
+from handlers.access import ensure_staff, in_staff_place, parse_id
 from handlers.menu import NEW_MESSAGES, add_staff_help
 from knowledge.service import KnowledgeImportError
 from storage import kb_questions_repo as questions
 from storage import staff_repo
+from storage.clock import to_local
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if message is None or chat is None or not await ensure_staff(update, context):
         return
-    if chat.type != "private" and chat.id != context.services.settings.staff_chat_id:
+    if not in_staff_place(update, context):
         # Residents' questions can be personal: never list them in a residents' group.
         await message.reply_text(t.UNANSWERED_PRIVATE_ONLY)
         return
@@ -132,7 +132,7 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
     tz = context.services.settings.timezone
     lines = [t.UNANSWERED_HEAD.format(count=await questions.count_open(db), shown=len(pending))]
     for q in pending:
-        when = datetime.fromisoformat(q.asked_at).astimezone(tz).strftime("%m-%d %H:%M")
+        when = to_local(q.asked_at, tz).strftime("%m-%d %H:%M")
         mark = t.HANDOFF_MARK if q.status == "handoff" else ""
         lines.append(
             t.UNANSWERED_LINE.format(qid=q.id, mark=mark, question=q.question[:80], date=when)

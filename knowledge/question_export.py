@@ -23,6 +23,7 @@ from typing import IO, Any, Protocol
 import aiosqlite
 
 from storage import kb_questions_repo as questions
+from storage.clock import to_local
 from storage.kb_questions_repo import QuestionLogEntry
 
 HEADERS = (
@@ -147,12 +148,7 @@ def safe_text(value: str) -> str:
 
 def local_time(stored: str | None, tz: tzinfo) -> datetime | None:
     """A stored UTC timestamp as naive local time (Excel has no time zones)."""
-    if not stored:
-        return None
-    moment = datetime.fromisoformat(stored)
-    if moment.tzinfo is None:  # not written by this bot; stored times are UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(tz).replace(tzinfo=None)
+    return to_local(stored, tz).replace(tzinfo=None) if stored else None
 
 
 def _chat_cell(entry: QuestionLogEntry) -> str:

@@ -10,6 +10,7 @@ import aiosqlite
 from storage.clock import now_iso
 
 OPEN_STATUSES = ("unanswered", "handoff")
+_OPEN_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ async def close_question(
 
 async def open_questions(conn: aiosqlite.Connection, limit: int = 10) -> list[Question]:
     async with conn.execute(
-        f"SELECT {_COLUMNS} FROM kb_questions WHERE status IN ('unanswered', 'handoff')"
+        f"SELECT {_COLUMNS} FROM kb_questions WHERE {_OPEN_SQL}"
         " ORDER BY (status = 'handoff') DESC, id DESC LIMIT ?",
         (limit,),
     ) as cur:
@@ -128,9 +129,7 @@ async def open_questions(conn: aiosqlite.Connection, limit: int = 10) -> list[Qu
 
 
 async def count_open(conn: aiosqlite.Connection) -> int:
-    async with conn.execute(
-        "SELECT COUNT(*) FROM kb_questions WHERE status IN ('unanswered', 'handoff')"
-    ) as cur:
+    async with conn.execute(f"SELECT COUNT(*) FROM kb_questions WHERE {_OPEN_SQL}") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
