@@ -28,7 +28,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -39,8 +39,10 @@ from knowledge.tokenize import (
     lexicon,
     stopwords,
     synonyms,
+    tokenize,
     word_boundaries,
 )
+from knowledge.typos import TypoCorrector
 
 K1 = 0.8
 B = 0.3
@@ -243,6 +245,19 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    @cached_property
+    def typos(self) -> TypoCorrector:
+        """Homophone typo correction against the passages' words and our own tables."""
+
+        def is_word(word: str) -> bool:
+            return general_idf(word) is not None
+
+        ours: set[str] = set(expansions()) | set(lexicon())
+        for variant, word in synonyms().items():
+            ours.update((variant, word))
+        targets = ours | {w for w in self.vocab if is_word(w)}
+        return TypoCorrector(self.vocab, targets, is_word)
+
     def _split_fragments(self, terms: Sequence[str]) -> list[str]:
         """Break jieba's HMM fragments of colloquial speech into their characters.
 
@@ -366,6 +381,10 @@ class SearchIndex:
         n = len(self.entries)
         if n == 0 or (not terms and not query_text):
             return []
+        # A homophone typo (消防拴) is read as the word meant (消防栓) before ranking.
+        fixed, fixes = self.typos.correct(query_text)
+        if fixes:
+            query_text, terms = fixed, tokenize(fixed)
         word_score = np.zeros(n, dtype=np.float32)
         covered = np.zeros(n, dtype=np.float32)
         # Coverage for the answer-or-decline decision: lexicon matches count only
