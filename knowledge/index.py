@@ -33,6 +33,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.normalize import drop_phrase_classifiers
 from knowledge.tokenize import (
     expansions,
     general_idf,
@@ -381,9 +382,10 @@ class SearchIndex:
         n = len(self.entries)
         if n == 0 or (not terms and not query_text):
             return []
-        # A homophone typo (消防拴) is read as the word meant (消防栓) before ranking.
-        fixed, fixes = self.typos.correct(query_text)
-        if fixes:
+        # Speech is read as the words meant before ranking: a homophone typo (消防拴 →
+        # 消防栓), a classifier inside a verb phrase (扯根线 → 扯线).
+        fixed = drop_phrase_classifiers(self.typos.correct(query_text)[0])
+        if fixed != query_text:
             query_text, terms = fixed, tokenize(fixed)
         word_score = np.zeros(n, dtype=np.float32)
         covered = np.zeros(n, dtype=np.float32)

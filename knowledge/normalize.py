@@ -154,3 +154,15 @@ def canonical(text: str) -> str:
 def compare_form(text: str) -> str:
     """The eval's comparison form: t2s, NFKC, whitespace removed."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", _t2s(text)))
+
+
+# Speech puts a classifier inside a verb-object phrase (装个电梯, 扯根线, 出点钱, 搭个棚):
+# the documents and our tables have the plain phrase (装电梯, 扯线, 出钱). Question side only.
+_VERBS = "装建搭扯拉接修改换盖挖开种养放安砌铺弄办签交出花打停堆贴挂烧砍搬"
+_CLASSIFIERS = "个根条块把台部点些间辆棵张"
+_CLASSIFIER_IN_PHRASE = re.compile(rf"(?<=[{_VERBS}])[{_CLASSIFIERS}](?=[\u3400-\u9fff])")
+
+
+def drop_phrase_classifiers(text: str) -> str:
+    """装个电梯 → 装电梯, 扯根线 → 扯线 (canonical question text)."""
+    return _CLASSIFIER_IN_PHRASE.sub("", text)

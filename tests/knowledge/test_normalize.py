@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.normalize import canonical, chinese_to_int, clean_display
+from knowledge.normalize import (
+    canonical,
+    chinese_to_int,
+    clean_display,
+    drop_phrase_classifiers,
+)
 from knowledge.tokenize import char_bigrams, tokenize
 
 
@@ -84,3 +89,19 @@ def test_fractions_are_single_tokens() -> None:
 
 def test_char_bigrams() -> None:
     assert char_bigrams("电梯abc加装") == ["电梯", "加装"]
+
+
+@pytest.mark.parametrize(
+    ("spoken", "plain"),
+    [
+        ("能从家里扯根线下楼充电不", "能从家里扯线下楼充电不"),
+        ("政府出不出点钱", "政府出不出钱"),
+        ("想建个充电棚找谁说", "想建充电棚找谁说"),
+        # Numbers and other classifiers are left alone.
+        ("一个小区几个楼", "一个小区几个楼"),
+        ("放几把椅子", "放几把椅子"),
+        ("装个", "装个"),
+    ],
+)
+def test_classifier_inside_a_verb_phrase_is_dropped(spoken: str, plain: str) -> None:
+    assert drop_phrase_classifiers(canonical(spoken)) == canonical(plain)
