@@ -27,7 +27,7 @@ import math
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -69,6 +69,9 @@ UNKNOWN_MIN_SHARE = 0.15
 # factor the best sentence's coverage takes.
 RERANK_DEPTH = 40
 W_PROXIMITY = 0.5
+# A concept with at least this share of the question's weight is one of its main concepts
+# (see SearchIndex._corroborated).
+MAIN_CONCEPT_SHARE = 0.12
 # Two passages sharing this share of their character bigrams are one text for display.
 NEAR_DUPLICATE = 0.8
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
@@ -134,6 +137,9 @@ class Hit:
     # Share of the question this passage covers, counting only evidence trusted to decide
     # answer vs decline (lexicon matches excluded, see LEXICON_TRUST).
     coverage: float
+    # The passage names at least two of the question's main concepts (or its only one);
+    # see SearchIndex._corroborated.
+    corroborated: bool = True
 
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int32)
@@ -442,7 +448,31 @@ class SearchIndex:
         if candidates.size == 0:
             return []
         order = self._rerank(candidates, score, base, coverage, concepts, total_weight)
-        return self._distinct(order, score, confidence, k)
+        hits = self._distinct(order, score, confidence, k)
+        return [replace(h, corroborated=self._corroborated(h.entry, concepts)) for h in hits]
+
+    @staticmethod
+    def _corroborated(entry: IndexEntry, concepts: Sequence[_Concept]) -> bool:
+        """Whether the passage names at least two of the question's main concepts.
+
+        An off-topic question often shares one salient word with some passage (快递 in a
+        list of community services, 专家 in a school plan) and little else, which can be
+        enough coverage by weight. A question with two or more main concepts (each at least
+        MAIN_CONCEPT_SHARE of the question's weight) is answered only from a passage that
+        has two of them, counting the resident's words, their expansions and sub-words, not
+        the looser lexicon neighbours.
+        """
+        total = sum(c.weight for c in concepts)
+        main = [c for c in concepts if total > 0 and c.weight >= MAIN_CONCEPT_SHARE * total]
+        if len(main) < 2:
+            return True
+        tokens = set(entry.body) | set(entry.head)
+        named = 0
+        for concept in main:
+            words = [a[0] for a in concept.alts[: concept.lexicon_from]]
+            words += [p[0] for p in concept.parts]
+            named += any(w in tokens for w in words)
+        return named >= 2
 
     def _rerank(
         self,

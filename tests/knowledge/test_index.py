@@ -169,3 +169,20 @@ def test_lexicon_phrase_weighs_as_much_as_the_pieces_it_replaces() -> None:
     assert "快递柜" in concepts
     assert concepts["快递柜"].weight >= index._unknown_weight("快递")
     assert _ask(index, "小区门口的快递柜谁管")[0].coverage < 0.4
+
+
+def test_one_shared_word_does_not_corroborate_an_off_topic_passage() -> None:
+    # 快递 appears in a list of services; "快递丢了找谁赔" shares only that word with it.
+    index = _index(
+        ("", "完善社区服务设施,包括养老、托育、快递、便民市场等。"),
+        ("", "电动自行车禁止在楼道内停放和充电。"),
+    )
+    off_topic = _ask(index, "快递丢了找谁赔")
+    assert "快递" in off_topic[0].entry.text
+    assert not off_topic[0].corroborated
+    on_topic = _ask(index, "电瓶车能在楼道充电吗")
+    assert "楼道" in on_topic[0].entry.text
+    assert on_topic[0].corroborated
+    # A question with one main concept needs only that one.
+    single = _ask(index, "快递")
+    assert single[0].corroborated
