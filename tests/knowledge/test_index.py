@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from knowledge.index import IndexEntry, SearchIndex
 from knowledge.normalize import canonical
 from knowledge.tokenize import expansions, lexicon, synonyms, tokenize
@@ -186,3 +190,17 @@ def test_one_shared_word_does_not_corroborate_an_off_topic_passage() -> None:
     # A question with one main concept needs only that one.
     single = _ask(index, "快递")
     assert single[0].corroborated
+
+
+def test_lexicon_targets_are_words_of_the_corpus() -> None:
+    # A lexicon line maps a resident's word to what the documents say: a right-side term
+    # that is no passage token of the corpus would never match anything.
+    corpus = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+    if not corpus.is_dir():
+        pytest.skip(f"shared corpus not found at {corpus}")
+    tokens: set[str] = set()
+    for path in corpus.glob("*.txt"):
+        tokens.update(tokenize(canonical(path.read_text(encoding="utf-8"))))
+    targets = {t for values in lexicon().values() for t in values}
+    missing = sorted(t for t in targets if t not in tokens)
+    assert not missing, missing
