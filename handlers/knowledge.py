@@ -51,7 +51,8 @@ HUMAN_WORDS = {"转人工", "人工", "找人工", "人工客服", "人工服务
 
 
 async def answer_question(message: Message, context: BotContext, question: str) -> None:
-    """Search, record the question, and reply with the best answer or a plain decline."""
+    """Search, record the question, and reply with the best answer, a decline that shows
+    a possibly related passage (仅供参考), or a plain decline."""
     if question.strip(" 。.!！~～") in HUMAN_WORDS:
         await _typed_human(message, context)
         return
@@ -60,7 +61,9 @@ async def answer_question(message: Message, context: BotContext, question: str) 
         await message.reply_text(t.KB_NOT_READY)
         return
     answer = kb.ask(question, k=1)
-    top = answer.results[0] if answer.answered and answer.results else None
+    # A suggestion is shown like an answer (same buttons, so feedback and 其他答案 work)
+    # but the question stays unanswered, open for staff.
+    top = answer.results[0] if (answer.answered or answer.suggested) and answer.results else None
     user = message.from_user
     qid = await questions.record_question(
         context.services.db,
@@ -68,17 +71,20 @@ async def answer_question(message: Message, context: BotContext, question: str) 
         chat_id=message.chat.id,
         chat_type=message.chat.type,
         question=question[:MAX_STORED_QUESTION],
-        answered=top is not None,
+        answered=answer.answered and top is not None,
         top_passage=top.passage_id if top else None,
         top_score=top.score if top else None,
+        top_source=top.source if top else None,
     )
     if top is None:
         logger.info("Question %s declined", qid)
         await message.reply_text(t.DECLINE, reply_markup=answer_markup(qid, 0, None))
         return
-    await message.reply_text(
-        format_answer(top), reply_markup=answer_markup(qid, 0, top.passage_id)
-    )
+    text = format_answer(top)
+    if not answer.answered:
+        logger.info("Question %s declined with a suggestion", qid)
+        text = t.SUGGEST.format(answer=text)
+    await message.reply_text(text, reply_markup=answer_markup(qid, 0, top.passage_id))
 
 
 async def _typed_human(message: Message, context: BotContext) -> None:
@@ -168,7 +174,12 @@ async def _question_here(update: Update, context: BotContext, qid: int) -> Quest
 
 
 def _offered(context: BotContext, record: Question, passage_id: int) -> bool:
-    """Whether this passage was (or would be) shown as an answer to the question."""
+    """Whether this passage was (or would be) shown as an answer to the question.
+
+    A plain decline showed no passage, and so offered no 👍/👎 or 其他答案.
+    """
+    if record.top_passage is None:
+        return False
     if passage_id == record.top_passage:
         return True
     results = context.services.knowledge().ask(record.question, k=MAX_RESULTS).results
@@ -214,7 +225,7 @@ async def _more(update: Update, context: BotContext, data: str) -> None:
     assert query is not None
     values = _ints(data, 2)
     record = await _question_here(update, context, values[0]) if values else None
-    if values is None or record is None or values[1] < 1:
+    if values is None or record is None or values[1] < 1 or record.top_passage is None:
         await query.answer(t.STALE_BUTTON, show_alert=True)
         return
     qid, rank = values
@@ -224,11 +235,13 @@ async def _more(update: Update, context: BotContext, data: str) -> None:
         return
     await query.answer()
     result = answer.results[rank]
+    text = format_answer(result)
+    if not record.answered:
+        # The first passage was only a suggestion; the next ones are no surer.
+        text = t.MORE_SUGGEST.format(answer=text)
     if query.message is not None:
         await context.bot.send_message(
-            query.message.chat.id,
-            format_answer(result),
-            reply_markup=answer_markup(qid, rank, result.passage_id),
+            query.message.chat.id, text, reply_markup=answer_markup(qid, rank, result.passage_id)
         )
 
 

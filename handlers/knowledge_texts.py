@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 SOURCE = "📄 来源：{source}"
+# Both kinds of decline begin with it.
+DECLINE_HEAD = "这个问题我暂时答不上来"
 DECLINE = (
-    "这个问题我暂时答不上来，不想乱说 🙏\n"
+    f"{DECLINE_HEAD}，不想乱说 🙏\n"
     "已经记录下来交给社区工作人员。想让工作人员直接联系您，请点「转人工」。"
 )
+# Declined, but the closest passage may still help: said plainly that it is not an answer.
+SUGGEST = (
+    f"{DECLINE_HEAD}，已经记录下来交给社区工作人员 🙏\n"
+    "下面这段内容可能和您的问题有关，仅供参考：\n\n"
+    "{answer}\n\n"
+    "不是您要问的？请点「转人工」，工作人员会联系您。"
+)
+# 其他答案 under such a suggestion: still not an answer.
+MORE_SUGGEST = "下面这段内容可能和您的问题有关，仅供参考：\n\n{answer}"
 ASK_EMPTY = "请在 /ask 后面写上您的问题，例如：/ask 电动车能在楼道充电吗"
 KB_NOT_READY = "知识库正在加载，请稍等几秒再问。"
 

@@ -137,7 +137,7 @@ class Hit:
     # Share of the question this passage covers, counting only evidence trusted to decide
     # answer vs decline (lexicon matches excluded, see LEXICON_TRUST).
     coverage: float
-    # The passage names at least two of the question's main concepts (or its only one);
+    # The passage names at least two of the question's concepts (or it has one main one);
     # see SearchIndex._corroborated.
     corroborated: bool = True
 
@@ -453,14 +453,16 @@ class SearchIndex:
 
     @staticmethod
     def _corroborated(entry: IndexEntry, concepts: Sequence[_Concept]) -> bool:
-        """Whether the passage names at least two of the question's main concepts.
+        """Whether the passage names at least two of the question's concepts.
 
         An off-topic question often shares one salient word with some passage (快递 in a
         list of community services, 专家 in a school plan) and little else, which can be
         enough coverage by weight. A question with two or more main concepts (each at least
         MAIN_CONCEPT_SHARE of the question's weight) is answered only from a passage that
-        has two of them, counting the resident's words, their expansions and sub-words, not
-        the looser lexicon neighbours.
+        names two of its concepts, counting the resident's words, their expansions and
+        sub-words, not the looser lexicon neighbours. Any concept counts toward the two:
+        in a small knowledge base a word in every passage (电动自行车) weighs next to
+        nothing, yet naming it still ties the passage to the question.
         """
         total = sum(c.weight for c in concepts)
         main = [c for c in concepts if total > 0 and c.weight >= MAIN_CONCEPT_SHARE * total]
@@ -468,7 +470,7 @@ class SearchIndex:
             return True
         tokens = set(entry.body) | set(entry.head)
         named = 0
-        for concept in main:
+        for concept in concepts:
             words = [a[0] for a in concept.alts[: concept.lexicon_from]]
             words += [p[0] for p in concept.parts]
             named += any(w in tokens for w in words)

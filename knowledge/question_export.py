@@ -60,6 +60,8 @@ STATUS_WORDS: dict[str, frozenset[str]] = {
 PRIVATE_CHAT = "私聊"
 GROUP_CHAT = "群聊"
 SOURCE_GONE = "（原文已更新或删除）"
+# A question the bot could not answer but showed a possibly related passage for.
+SUGGESTED_SOURCE = "（未作答，仅供参考）{source}"
 STAFF_ANSWER = "工作人员答复（已加入常见问题）"
 ALL_DATES = "全部日期"
 ALL_STATUSES = "全部状态"
@@ -166,6 +168,8 @@ def _source_cell(entry: QuestionLogEntry) -> str:
     parts = []
     if entry.answered:
         parts.append(entry.answer_source or SOURCE_GONE)
+    elif entry.answer_source:
+        parts.append(SUGGESTED_SOURCE.format(source=entry.answer_source))
     if entry.staff_answered:
         parts.append(STAFF_ANSWER)
     return "；".join(parts)

@@ -29,11 +29,14 @@ class Question:
     resolved_by: int | None
     resolved_at: str | None
     faq_passage: int | None
+    # The source label of the passage shown (answer or suggestion) when it was asked;
+    # None for plain declines and for questions stored before migration 0005.
+    top_source: str | None
 
 
 _COLUMNS = (
     "id, asked_at, user_id, chat_id, chat_type, question, answered, top_passage, top_score,"
-    " status, handoff_at, resolved_by, resolved_at, faq_passage"
+    " status, handoff_at, resolved_by, resolved_at, faq_passage, top_source"
 )
 
 
@@ -53,10 +56,16 @@ async def record_question(
     answered: bool,
     top_passage: int | None,
     top_score: float | None,
+    top_source: str | None,
 ) -> int:
+    """Store a question; ``top_*`` describe the passage shown, even as a mere suggestion.
+
+    ``answered`` False with a ``top_passage`` is a question the bot declined while showing
+    a possibly related passage: it stays open ('unanswered') for staff.
+    """
     cur = await conn.execute(
         "INSERT INTO kb_questions (asked_at, user_id, chat_id, chat_type, question, answered,"
-        " top_passage, top_score, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " top_passage, top_score, top_source, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             now_iso(),
             user_id,
@@ -66,6 +75,7 @@ async def record_question(
             int(answered),
             top_passage,
             top_score,
+            top_source,
             "answered" if answered else "unanswered",
         ),
     )
@@ -160,7 +170,10 @@ class QuestionLogEntry:
     question: str
     status: str
     answered: bool
-    answer_source: str | None  # the answering passage's source, if it still exists
+    # The source of the passage shown: an answer's, or when not answered a suggestion's.
+    # Stored with the question; for questions older than migration 0005, the answering
+    # passage's current source if it still exists.
+    answer_source: str | None
     staff_answered: bool  # staff wrote an FAQ answer for it
     helpful: int
     unhelpful: int
@@ -176,13 +189,14 @@ SELECT q.id, q.asked_at, q.user_id, q.chat_id, q.chat_type,
     COALESCE(c.title, (SELECT m.title FROM chats m WHERE m.migrated_from = q.chat_id LIMIT 1)),
     COALESCE(c.bound_name,
         (SELECT m.bound_name FROM chats m WHERE m.migrated_from = q.chat_id LIMIT 1)),
-    q.question, q.status, q.answered, p.source, q.faq_passage IS NOT NULL,
+    q.question, q.status, q.answered, COALESCE(q.top_source, p.source),
+    q.faq_passage IS NOT NULL,
     (SELECT COUNT(*) FROM kb_feedback f WHERE f.question_id = q.id AND f.helpful = 1),
     (SELECT COUNT(*) FROM kb_feedback f WHERE f.question_id = q.id AND f.helpful = 0),
     q.handoff_at, q.resolved_by, q.resolved_at
 FROM kb_questions q
 LEFT JOIN chats c ON c.chat_id = q.chat_id
-LEFT JOIN kb_passages p ON p.id = q.top_passage AND q.answered = 1
+LEFT JOIN kb_passages p ON p.id = q.top_passage AND q.answered = 1 AND q.top_source IS NULL
 """
 
 
