@@ -137,6 +137,9 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
         lines.append(
             t.UNANSWERED_LINE.format(qid=q.id, mark=mark, question=q.question[:80], date=when)
         )
+        if q.top_source:
+            shown = t.UNANSWERED_SHOWN if q.answered else t.UNANSWERED_SUGGESTED
+            lines.append(shown.format(source=q.top_source[:80]))
     buttons = [
         [
             InlineKeyboardButton(

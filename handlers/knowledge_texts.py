@@ -66,6 +66,9 @@ UNANSWERED_EMPTY = "目前没有待处理的居民问题 👍"
 UNANSWERED_HEAD = "待处理的居民问题（{count} 条，显示最新 {shown} 条）："
 UNANSWERED_LINE = "#{qid} {mark}{question}（{date}）"
 HANDOFF_MARK = "【转人工】"
+# Under a listed question: the passage the resident was shown, answer or suggestion.
+UNANSWERED_SHOWN = "　　已答：{source}"
+UNANSWERED_SUGGESTED = "　　仅供参考：{source}"
 BTN_WRITE_FAQ = "#{qid} 写答案"
 BTN_DISMISS = "#{qid} 忽略"
 UNANSWERED_PRIVATE_ONLY = (

@@ -72,6 +72,9 @@ async def test_suggestion_is_marked_tentative_with_answer_buttons_and_stays_open
     # Staff still see it among the questions the bot could not answer.
     listing = await ask(api, api.private_chat(ADMIN), ADMIN, "/unanswered")
     assert question in listing["text"]
+    # ... with what the resident was shown.
+    shown = t.UNANSWERED_SUGGESTED.format(source=results[0].source[:80])
+    assert shown in listing["text"].splitlines()
     assert apologies(api) == []
 
 

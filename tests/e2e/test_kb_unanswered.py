@@ -68,6 +68,14 @@ async def test_unanswered_lists_declined_question_with_buttons(
     assert labels(listing) == [t.BTN_WRITE_FAQ.format(qid=qid), t.BTN_DISMISS.format(qid=qid)]
 
 
+def answered_source(reply: dict[str, Any]) -> str:
+    """The source named at the foot of an answer."""
+    prefix = t.SOURCE.split("{", 1)[0]
+    last = reply["text"].rsplit("\n", 1)[1]
+    assert last.startswith(prefix)
+    return str(last.removeprefix(prefix))
+
+
 async def test_handed_off_questions_are_marked_and_listed_first(
     api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
 ) -> None:
@@ -80,9 +88,12 @@ async def test_handed_off_questions_are_marked_and_listed_first(
 
     lines = listing["text"].split("\n")[1:]
     assert lines[0].startswith(f"#1 {t.HANDOFF_MARK}{FAQ_QUESTION}")
-    assert lines[1].startswith(f"#{declined} {QUESTION}")
-    # Questions the bot answered (and nobody handed off) are not staff work.
-    assert len(lines) == 2
+    # The answer the resident had been given before asking for a person.
+    assert lines[1] == t.UNANSWERED_SHOWN.format(source=answered_source(answered))
+    assert lines[2].startswith(f"#{declined} {QUESTION}")
+    # Questions the bot answered (and nobody handed off) are not staff work; a plain
+    # decline showed nothing, so it has no second line.
+    assert len(lines) == 3
 
 
 async def test_staff_answer_becomes_faq_and_reaches_the_asker(
