@@ -390,10 +390,8 @@ class KnowledgeBase:
         suggested = (
             best is not None
             and not answered
-            and (
-                best.coverage >= MIN_COVERAGE
-                or (best.coverage >= SUGGEST_COVERAGE and best.corroborated)
-            )
+            and best.corroborated
+            and best.coverage >= SUGGEST_COVERAGE
         )
         return Answer(question, answered, results, suggested=suggested)
 
