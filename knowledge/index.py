@@ -28,7 +28,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +40,6 @@ from knowledge.tokenize import (
     lexicon,
     stopwords,
     synonyms,
-    tokenize,
     word_boundaries,
 )
 from knowledge.typos import TypoCorrector
@@ -248,12 +247,13 @@ class SearchIndex:
         self.vocab, self.words = _word_postings(self.entries)
         self.bigrams = _bigram_postings(self.entries)
         self.is_faq = np.array([e.kind == "faq" for e in self.entries], dtype=bool)
+        # Built with the index (off the event loop), not on the first question.
+        self.typos = self._typo_corrector()
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    @cached_property
-    def typos(self) -> TypoCorrector:
+    def _typo_corrector(self) -> TypoCorrector:
         """Homophone typo correction against the passages' words and our own tables."""
 
         def is_word(word: str) -> bool:
@@ -264,6 +264,11 @@ class SearchIndex:
             ours.update((variant, word))
         targets = ours | {w for w in self.vocab if is_word(w)}
         return TypoCorrector(self.vocab, targets, is_word)
+
+    def as_meant(self, query_text: str) -> str:
+        """A canonical question read as the words meant: a homophone typo corrected
+        (消防拴 → 消防栓), a classifier inside a verb phrase dropped (扯根线 → 扯线)."""
+        return drop_phrase_classifiers(self.typos.correct(query_text)[0])
 
     def _split_fragments(self, terms: Sequence[str]) -> list[str]:
         """Break jieba's HMM fragments of colloquial speech into their characters.
@@ -388,11 +393,6 @@ class SearchIndex:
         n = len(self.entries)
         if n == 0 or (not terms and not query_text):
             return []
-        # Speech is read as the words meant before ranking: a homophone typo (消防拴 →
-        # 消防栓), a classifier inside a verb phrase (扯根线 → 扯线).
-        fixed = drop_phrase_classifiers(self.typos.correct(query_text)[0])
-        if fixed != query_text:
-            query_text, terms = fixed, tokenize(fixed)
         word_score = np.zeros(n, dtype=np.float32)
         covered = np.zeros(n, dtype=np.float32)
         # Coverage for the answer-or-decline decision: lexicon matches count only

@@ -373,8 +373,10 @@ class KnowledgeBase:
         text = canonical(question[: QUERY_CHARS * 4])[:QUERY_CHARS]
         if not _HAS_WORD.search(text):
             return Answer(question, False, [])
+        index = self._index
+        text = index.as_meant(text)
         terms = tokenize(text)
-        hits = self._index.search(terms, text, k=k, docs_only=docs_only)
+        hits = index.search(terms, text, k=k, docs_only=docs_only)
         results = [
             SearchResult(
                 h.entry.passage_id,

@@ -78,7 +78,7 @@ def test_ordinary_words_and_question_words_are_left_alone() -> None:
 
 def test_the_corrected_word_reaches_its_passage() -> None:
     index = _index()
-    text = canonical("消防拴没水谁管")
+    text = index.as_meant(canonical("消防拴没水谁管"))
     hits = index.search(tokenize(text), text, k=1)
     assert hits
     assert "消火栓" in hits[0].entry.text
