@@ -112,35 +112,32 @@ class TypoCorrector:
                     return True
         return False
 
+    def _step(self, run: str, i: int) -> tuple[str, str | None]:
+        """At run[i]: (the text consumed there, the word it stands for when a typo)."""
+        for size in range(min(MAX_LEN, len(run) - i), 1, -1):
+            piece = run[i : i + size]
+            if piece in self.known:
+                return piece, None  # a known word: keep it whole, do not look inside
+            found = self._candidate(piece)
+            if found is not None and not self._explained(run, i, i + size, i + found[1]):
+                return piece, found[0]
+        return run[i], None
+
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """`text` with typos replaced, and the (typo, word) pairs replaced."""
         fixes: list[tuple[str, str]] = []
         pieces: list[str] = []
         last = 0
-        for run in _CJK_RUN.finditer(text):
-            s = run.group()
+        for match in _CJK_RUN.finditer(text):
+            run = match.group()
+            pieces.append(text[last : match.start()])
             i = 0
-            out: list[str] = []
-            while i < len(s):
-                taken = s[i]
-                for size in range(min(MAX_LEN, len(s) - i), 1, -1):
-                    piece = s[i : i + size]
-                    if piece in self.known:
-                        taken = piece  # a known word: keep it whole, do not look inside
-                        break
-                    found = self._candidate(piece)
-                    if found is not None and not self._explained(s, i, i + size, i + found[1]):
-                        word = found[0]
-                        fixes.append((piece, word))
-                        out.append(word)
-                        i += size
-                        taken = ""
-                        break
-                if taken:
-                    out.append(taken)
-                    i += len(taken)
-            pieces.append(text[last : run.start()])
-            pieces.append("".join(out))
-            last = run.end()
+            while i < len(run):
+                piece, word = self._step(run, i)
+                if word is not None:
+                    fixes.append((piece, word))
+                pieces.append(piece if word is None else word)
+                i += len(piece)
+            last = match.end()
         pieces.append(text[last:])
         return ("".join(pieces), fixes) if fixes else (text, [])

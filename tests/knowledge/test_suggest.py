@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +24,7 @@ from knowledge.service import MIN_COVERAGE, SUGGEST_COVERAGE, KnowledgeBase
 from storage import kb_questions_repo as questions
 from storage.db import open_database
 from storage.migrations import apply_migrations, bundled_migrations
+from tests.unit.test_cli_kb import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_EVAL = REPO.parent / "shared" / "eval" / "kb_dev.jsonl"
@@ -107,30 +105,13 @@ async def test_answered_question_is_not_suggested(kb: KnowledgeBase) -> None:
     assert not answer.suggested
 
 
-def _run_cli_ask(db: Path, question: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
-    env["RESIDENT_BOT_DB"] = str(db)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "kb", "ask", "--json", question],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=db.parent,
-        timeout=120,
-        check=False,
-    )
-
-
 async def test_kb_ask_json_keys_are_unchanged_for_a_suggestion(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
     # The CLI opens the same bundled FAQ as this in-memory knowledge base.
     question = find_suggested_question(kb, min_results=1)
 
-    result = _run_cli_ask(tmp_path / "cli.db", question)
+    result = run_cli(tmp_path / "cli.db", "ask", "--json", question)
 
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
