@@ -33,6 +33,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.intents import Intent, answer_cues, asked_intents
 from knowledge.normalize import drop_phrase_classifiers
 from knowledge.tokenize import (
     expansions,
@@ -68,6 +69,10 @@ UNKNOWN_MIN_SHARE = 0.15
 # factor the best sentence's coverage takes.
 RERANK_DEPTH = 40
 W_PROXIMITY = 0.5
+# Among those candidates, a passage that gives the kind of answer the question asks for
+# (a place for 哪里, a rule for 能…吗: knowledge/intents.py) scores this much more per
+# answer type given.
+W_INTENT = 0.2
 # A concept with at least this share of the question's weight is one of its main concepts
 # (see SearchIndex._corroborated).
 MAIN_CONCEPT_SHARE = 0.12
@@ -86,12 +91,22 @@ def _lexicon_pattern() -> re.Pattern[str]:
 
 def _lexicon_phrases(query_text: str) -> list[str]:
     """Lexicon phrases in the question that start and end on jieba's word boundaries
-    (挨家问 in 会挨家问吗, but not 电瓶 inside 电瓶车)."""
+    (挨家问 in 会挨家问吗, 养狗 in 小区里养狗, but not 电瓶 inside 电瓶车)."""
     found = list(_lexicon_pattern().finditer(query_text))
     if not found:
         return []
     bounds = word_boundaries(query_text)
     return [m.group() for m in found if m.start() in bounds and m.end() in bounds]
+
+
+def _straddles(term: str, phrase: str, text: str) -> bool:
+    """Whether `term` overlaps one end of `phrase` where both occur in `text`."""
+    for k in range(1, min(len(term), len(phrase))):
+        if term[-k:] == phrase[:k] and term + phrase[k:] in text:
+            return True
+        if phrase[-k:] == term[:k] and phrase + term[k:] in text:
+            return True
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -309,6 +324,9 @@ class SearchIndex:
         kept: list[str] = []
         for term in terms:
             owner = next((p for p in phrases if term in p), None)
+            if owner is None and general_idf(term) is None:
+                # An HMM fragment jieba glued across the phrase's edge (里养 in 里养狗).
+                owner = next((p for p in phrases if _straddles(term, p, query_text)), None)
             if owner is None or term in self.vocab:
                 kept.append(term)
             else:
@@ -447,7 +465,8 @@ class SearchIndex:
         candidates = np.flatnonzero(score > 0)
         if candidates.size == 0:
             return []
-        order = self._rerank(candidates, score, base, coverage, concepts, total_weight)
+        intents = asked_intents(query_text)
+        order = self._rerank(candidates, score, base, coverage, concepts, total_weight, intents)
         hits = self._distinct(order, score, confidence, k)
         return [replace(h, corroborated=self._corroborated(h.entry, concepts)) for h in hits]
 
@@ -484,6 +503,7 @@ class SearchIndex:
         coverage: npt.NDArray[np.float32],
         concepts: Sequence[_Concept],
         total_weight: float,
+        intents: tuple[Intent, ...] = (),
     ) -> list[int]:
         """Candidates best first; the top RERANK_DEPTH re-scored by their best sentence.
 
@@ -495,6 +515,8 @@ class SearchIndex:
         synonym variants) are looked up as substrings: this follows real sentence ends
         rather than a fixed token count, and also finds a word inside a longer one
         (改造 in 改造项目). Single characters are matched only as tokens (heading).
+        A candidate that also gives the kind of answer the question asks for (`intents`:
+        a place, a time, a rule...) gains W_INTENT per answer type.
         """
         take = min(candidates.size, RERANK_DEPTH)
         top = candidates[np.argpartition(-score[candidates], take - 1)[:take]]
@@ -526,7 +548,7 @@ class SearchIndex:
             best = _best_sentence(entry, lookup, text_lookup, pattern, len(concepts))
             window = best / total_weight
             mixed = COVERAGE_FLOOR + (1 - W_PROXIMITY) * coverage[i] + W_PROXIMITY * window
-            score[i] = base[i] * mixed
+            score[i] = base[i] * mixed * (1 + W_INTENT * answer_cues(entry.bigram_text, intents))
         top = top[np.argsort(-score[top], kind="stable")]
         return [int(i) for i in top] + [int(i) for i in rest]
 

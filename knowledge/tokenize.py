@@ -176,11 +176,18 @@ def _segment(tokenizer: jieba.Tokenizer, run: str) -> list[str]:
 
 
 def word_boundaries(canonical_text: str) -> set[int]:
-    """Offsets where jieba's precise cut starts or ends a word in the text."""
+    """Offsets where jieba's precise cut starts or ends a word in the text.
+
+    Both cuts count: with its HMM, jieba glues unknown colloquial stretches into fragments
+    that hide real words (小区里养狗 → 小区/里养/狗); its dictionary-only cut leaves them
+    apart (里/养狗 when 养狗 is known), while a dictionary word (电瓶车) stays whole in
+    both, so nothing is found inside it.
+    """
     bounds = {0, len(canonical_text)}
-    for _, start, end in init_tokenizer().tokenize(canonical_text, HMM=True):
-        bounds.add(start)
-        bounds.add(end)
+    for hmm in (True, False):
+        for _, start, end in init_tokenizer().tokenize(canonical_text, HMM=hmm):
+            bounds.add(start)
+            bounds.add(end)
     return bounds
 
 

@@ -164,6 +164,21 @@ def test_lexicon_phrase_inside_a_longer_word_is_ignored() -> None:
     assert _lexicon_phrases(canonical("改造之前会挨家问我们吗")) == ["挨家问"]
 
 
+def test_lexicon_phrase_hidden_in_an_hmm_fragment_is_found() -> None:
+    # jieba's HMM cuts 小区里养狗 as 小区/里养/狗: 养狗 starts inside the fragment 里养.
+    from knowledge.index import _lexicon_phrases
+
+    question = canonical("小區裡養狗的有人管嗎?")
+    assert "里养" in tokenize(question)
+    assert _lexicon_phrases(question) == ["养狗"]
+    index = _index(("", "小区内规范宠物养殖管理,文明养犬。"), ("", "小区道路硬化。"))
+    concepts = {c.term for c in index._concepts(tokenize(question), question)}
+    # The phrase stands for the fragment that straddled it; 里养 is no concept of its own.
+    assert "养狗" in concepts
+    assert "里养" not in concepts
+    assert "宠物" in _ask(index, "小區裡養狗的有人管嗎?")[0].entry.text
+
+
 def test_lexicon_phrase_weighs_as_much_as_the_pieces_it_replaces() -> None:
     # 快递柜 (a lexicon phrase jieba does not know) replaces 快递 + 柜; off-topic words must
     # keep their weight, or an off-topic question would look covered by 谁管 alone.
