@@ -18,7 +18,9 @@ Scoring for a question with terms T (after stopwords and synonym folding):
 * coverage    = idf-weighted share of T present in the passage (single characters count
   less); this, not the raw BM25 value, is what says whether the passage answers the
   question, so the final score is (word + bigram) * (COVERAGE_FLOOR + coverage) and the
-  service declines when the best coverage is below its threshold.
+  service declines when the best coverage is below its threshold;
+* the best candidates are then re-scored by their best sentence (proximity) and by whether
+  they give the kind of answer the question asks for (knowledge/intents.py).
 """
 
 from __future__ import annotations
@@ -503,7 +505,7 @@ class SearchIndex:
         coverage: npt.NDArray[np.float32],
         concepts: Sequence[_Concept],
         total_weight: float,
-        intents: tuple[Intent, ...] = (),
+        intents: tuple[Intent, ...],
     ) -> list[int]:
         """Candidates best first; the top RERANK_DEPTH re-scored by their best sentence.
 
