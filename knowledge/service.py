@@ -16,7 +16,6 @@ import re
 import sys
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from knowledge.parsing import (
 )
 from knowledge.tokenize import init_tokenizer, tokenize, tokenizer_fingerprint
 from storage import kb_repo
+from storage.clock import now_iso
 
 __all__ = [
     "Answer",
@@ -108,10 +108,6 @@ class DocumentInfo:
     sections: int
     passages: int
     imported_at: str
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _source(title: str, path: tuple[str, ...]) -> str:
@@ -297,7 +293,9 @@ class KnowledgeBase:
         passages = await asyncio.to_thread(
             lambda: [(build_faq_passage(qs, ans, src), key) for key, qs, ans, src in items]
         )
-        await kb_repo.replace_bundled_faq(self._conn, passages, faq_hash=digest, created_at=_now())
+        await kb_repo.replace_bundled_faq(
+            self._conn, passages, faq_hash=digest, created_at=now_iso()
+        )
         logger.info("Seeded %d bundled FAQ entries", len(passages))
 
     async def _rebuild(self) -> None:
@@ -322,7 +320,7 @@ class KnowledgeBase:
                 filename=name,
                 title=parsed.title,
                 sha256=hashlib.sha256(data).hexdigest(),
-                imported_at=_now(),
+                imported_at=now_iso(),
                 sections=sections,
             )
             for old in replaced:
@@ -410,7 +408,7 @@ class KnowledgeBase:
                 self._conn,
                 [(passage, None)],
                 origin="staff",
-                created_at=_now(),
+                created_at=now_iso(),
                 created_by=created_by,
             )
             self._entries[pid] = _entry(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import aiosqlite
+
+from storage.clock import now_iso
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -71,7 +72,7 @@ async def apply_migrations(
     for migration in pending_source:
         if migration.version in done:
             continue
-        stamp = datetime.now(UTC).isoformat()
+        stamp = now_iso()
         record = (
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES "
             f"({migration.version}, '{migration.name}', '{stamp}');"
