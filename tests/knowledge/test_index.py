@@ -219,3 +219,13 @@ def test_lexicon_targets_are_words_of_the_corpus() -> None:
     targets = {t for values in lexicon().values() for t in values}
     missing = sorted(t for t in targets if t not in tokens)
     assert not missing, missing
+
+
+def test_no_property_company_question_prefers_the_fallback_over_ordinary_service() -> None:
+    # 没物业 asks about estates *without* a property company (托底, 兜底, 准物业管理); a
+    # passage about ordinary 物业服务 only shares the word 物业 with it.
+    index = _index(
+        ("", "物业服务企业负责小区管理,提升物业服务。"),
+        ("", "对没有物业的老旧小区,由社区托底管理。"),
+    )
+    assert "托底" in _ask(index, "我们小区没物业,谁来管")[0].entry.text

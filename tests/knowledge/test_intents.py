@@ -23,6 +23,9 @@ def test_question_words_name_the_answer_type() -> None:
     assert _names("查出来消防隐患不改咋办") == {"what now"}
     assert _names("憑啥要交物業費?") == {"why"}
     assert _names("四定模式是什么意思") == {"what is"}
+    assert _names("物業公司裡面要建黨組織嗎?") == {"must I"}
+    assert _names("剩菜剩饭要不要单独分出来") == {"must I"}
+    assert _names("改造之前一定得先成立业委会吗") == {"must I"}
     # A plain statement asks for nothing in particular.
     assert _names("楼道里堆满了杂物") == set()
     assert _names("") == set()
@@ -66,3 +69,15 @@ def test_the_boost_never_brings_in_an_unmatched_passage() -> None:
     hits = _ask(index, "电瓶车能在楼道充电不")
     assert hits[0].entry.text.startswith("电动自行车")
     assert all("充电" in h.entry.text or "楼道" in h.entry.text for h in hits)
+
+
+def test_obligation_question_prefers_the_passage_that_states_the_duty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "要…吗" asks whether something is required: the passage that says 要求 / 原则 answers.
+    described = "物业服务企业建立党组织,组织党员开展活动。"
+    required = "要求具备条件的物业服务企业成立党组织。"
+    question = "物业公司里面要建党组织吗"
+    assert _ask(_index(("", described), ("", required)), question)[0].entry.text == required
+    monkeypatch.setattr(index_module, "W_INTENT", 0.0)
+    assert _ask(_index(("", described), ("", required)), question)[0].entry.text == described
