@@ -229,3 +229,14 @@ def test_no_property_company_question_prefers_the_fallback_over_ordinary_service
         ("", "对没有物业的老旧小区,由社区托底管理。"),
     )
     assert "托底" in _ask(index, "我们小区没物业,谁来管")[0].entry.text
+
+
+def test_how_many_question_word_is_not_a_topic() -> None:
+    # 几类 / 几天 / 几级 ask for a count, like 几个; as terms no passage uses they sank
+    # coverage, so "分几类" was declined although the passage lists the categories.
+    assert tokenize(canonical("小区垃圾现在分几类啊")) == ["小区", "垃圾", "分"]
+    assert "几天" not in tokenize(canonical("改造方案要公示几天"))
+    index = _index(
+        ("", "生活垃圾分为可回收物、有害垃圾、厨余垃圾和其他垃圾四类。"), ("", "道路硬化。")
+    )
+    assert _ask(index, "小区垃圾现在分几类啊")[0].coverage >= 0.4
