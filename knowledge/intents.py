@@ -2,10 +2,11 @@
 
 Residents' questions carry their answer type in a few function words: 谁 asks for a
 responsible party, 哪里 for a place, 多久 for a time, 多少 for a figure, 能…吗 for a rule,
-咋办 for a remedy. Among passages that match the question's topic about equally well, the
-one that also states that kind of thing (负责/牵头, 暂存点/送至, 12月31日前, 2/3, 严禁/不得,
-约谈/举报) is more often the answer: "有害垃圾送到哪里处理" is answered by the passage
-that names the 暂存点 and the 处置厂, not by the one that only says a 处理体系 exists.
+要…吗 for a duty, 咋办 for a remedy. Among passages that match the question's topic about
+equally well, the one that also states that kind of thing (负责/牵头, 暂存点/送至,
+12月31日前, 2/3, 严禁/不得, 要求/原则, 约谈/举报) is more often the answer:
+"有害垃圾送到哪里处理" is answered by the passage that names the 暂存点 and the 处置厂,
+not by the one that only says a 处理体系 exists.
 
 The patterns are general Chinese question and policy wording, matched on canonical text
 (Simplified, half-width, Arabic numerals); `knowledge/index.py` applies them as a small

@@ -39,9 +39,11 @@ _tokenizer: jieba.Tokenizer | None = None
 # that is CJK goes to jieba. Punctuation and symbols separate runs and are dropped.
 _RUNS = re.compile(r"(\d+(?:\.\d+)?(?:/\d+|%)?|[a-z][a-z0-9]*|[\u3400-\u9fff]+)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-# "How many <unit>" (几类, 几天, 几号): a question word like 几个, whatever the measure word.
+# "How many <unit>" (几类, 几天, 几级): a question word like 几个, whatever the measure word.
 # It says what kind of answer is wanted (knowledge/intents.py reads it from the text) but
 # is no topic: counted as a term, a word the documents never use, it sank coverage.
+# 几号 and 几点 stay terms: a date or clock time (退休金几号发, 菜市场几点关门) is mostly
+# asked of services the documents do not cover, and the unmatched term keeps those declined.
 _HOW_MANY = re.compile(r"几[个类种项级天年次岁成户层栋位件样名条步批家回遍]")
 
 
