@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -132,7 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(migrate(settings))
     if args.kb_command == "export":
         return export_questions(settings, args)
-    return asyncio.run(kb_command(settings, args))
+    try:
+        return asyncio.run(kb_command(settings, args))
+    except BrokenPipeError:
+        # The reader went away (`kb ask - | head`): stop quietly, as other Unix tools do.
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def run_live(settings: Settings) -> int:

@@ -25,13 +25,18 @@ needs_corpus = pytest.mark.skipif(
 )
 
 
-def run_cli(
-    db: Path, *args: str, stdin: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def cli_env(db: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
     env["RESIDENT_BOT_DB"] = str(db)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def run_cli(
+    db: Path, *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = cli_env(db)
     return subprocess.run(
         [sys.executable, "-m", "bot", "kb", *args],
         input=stdin,
@@ -242,3 +247,28 @@ def test_import_of_bad_files_fails_with_status_1(tmp_path: Path) -> None:
     (line,) = ok(run_cli(db, "list")).splitlines()
     assert line.startswith("#1\t")
     assert "Traceback" not in result.stderr
+
+
+def test_ask_stops_quietly_when_the_reader_goes_away(tmp_path: Path) -> None:
+    # `resident-bot kb ask - --json < questions.txt | head -1`: the reader closes the pipe
+    # after one line; the CLI must stop without a traceback.
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "kb", "ask", "-", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=cli_env(tmp_path / "kb.db"),
+    ) as proc:
+        assert proc.stdin
+        assert proc.stdout
+        assert proc.stderr
+        proc.stdin.write("电瓶车能在楼道充电吗\n".encode() * 1000)
+        proc.stdin.close()
+        first = json.loads(proc.stdout.readline())
+        proc.stdout.close()
+        stderr = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    assert first["answered"] is True
+    assert "Traceback" not in stderr
+    assert code == 1
