@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -12,18 +11,13 @@ import pytest
 
 from bot.local_api import LocalBotApi
 from tests.e2e.conftest import RESIDENT, TOKEN
+from tests.subprocess_env import bot_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _start_bot(api: LocalBotApi, tmp_path: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_URL=api.base_url,
-        RESIDENT_BOT_DB=str(tmp_path / "live.db"),
-        PYTHONPATH=str(ROOT),
-    )
+    env = bot_env(tmp_path / "live.db", TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from knowledge.service import FAQ_SOURCE
+from tests.subprocess_env import bot_env
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -26,11 +27,7 @@ needs_corpus = pytest.mark.skipif(
 
 
 def cli_env(db: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
-    env["RESIDENT_BOT_DB"] = str(db)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
+    return bot_env(db, PYTHONIOENCODING="utf-8")
 
 
 def run_cli(

@@ -17,6 +17,7 @@ from bot.config import (
     derive_file_url,
     load_settings,
 )
+from tests.subprocess_env import bot_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:AAH-secret_token-value"
@@ -169,10 +170,7 @@ def test_dotenv_is_read_when_no_env_mapping_is_given(
 
 
 def _clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
-    env["RESIDENT_BOT_DB"] = str(tmp_path / "bot.db")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
+    return bot_env(tmp_path / "bot.db")
 
 
 def test_run_without_token_exits_2_and_points_to_the_console(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from storage.migrations import (
     bundled_migrations,
     load_migrations,
 )
+from tests.subprocess_env import bot_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,9 +170,7 @@ async def test_migration_ending_in_a_comment_still_applies(conn: aiosqlite.Conne
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RESIDENT_BOT_"))}
-    env["RESIDENT_BOT_DB"] = str(tmp_path / "cli.db")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = bot_env(tmp_path / "cli.db")
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,
