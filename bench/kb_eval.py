@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from knowledge.normalize import compare_form  # noqa: E402
-from knowledge.service import KnowledgeBase  # noqa: E402
+from knowledge.qa.service import KnowledgeBase  # noqa: E402
 from storage.db import open_database  # noqa: E402
 
 SHARED = ROOT.parent / "shared"

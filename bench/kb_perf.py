@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.kb_eval import SHARED, BaselineBM25, load_cases  # noqa: E402
-from knowledge.parsing import parse_document  # noqa: E402
-from knowledge.service import KnowledgeBase, build_document_sections  # noqa: E402
-from knowledge.tokenize import tokenizer_fingerprint  # noqa: E402
+from knowledge.qa.parsing import parse_document  # noqa: E402
+from knowledge.qa.service import KnowledgeBase, build_document_sections  # noqa: E402
+from knowledge.qa.tokenize import tokenizer_fingerprint  # noqa: E402
 from storage import kb_repo  # noqa: E402
 from storage.db import open_database  # noqa: E402
 
@@ -35,7 +35,7 @@ COLD_START = """
 import asyncio, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
-from knowledge.service import KnowledgeBase
+from knowledge.qa.service import KnowledgeBase
 from storage.db import open_database
 async def main():
     conn = await open_database({db!r})

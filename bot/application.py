@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot.config import Settings
 from bot.persistence import SQLitePersistence
-from bot.services import BotContext, DatabaseHandle, ResidentApplication, Services
-from handlers import chats, errors, exports, knowledge, menu, staff
+from bot.rate_limiter import ChatRateLimiter
+from bot.update_processor import ChatOrderedUpdateProcessor
+from handlers import admin, errors, menu, qa
+from handlers.context import BotContext, HandlerSettings, ResidentApplication, Services
+from handlers.feature import Feature
+from knowledge.qa.questions import QuestionService
+from knowledge.qa.service import KnowledgeBase
+from knowledge.staff import StaffDirectory
+from knowledge.throttle import UserThrottle
+from storage.db import DatabaseHandle
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = [
+BASE_COMMANDS = [
     BotCommand("start", "开始 / 主菜单"),
     BotCommand("menu", "打开主菜单"),
-    BotCommand("ask", "政策问答：/ask 加上您的问题"),
     BotCommand("help", "使用帮助"),
 ]
+
+
+def features() -> list[Feature]:
+    """Every capability, in order; the menu's catch-alls end up last of all."""
+    return [admin.feature(), qa.feature(), menu.feature()]
 
 
 def build_application(
@@ -35,7 +48,19 @@ def build_application(
     if not raw_token:
         raise ValueError("a bot token is required to build the application")
     database = DatabaseHandle(settings.db_path)
-    services = Services(settings=settings, database=database)
+    parts = features()
+    services = Services(
+        settings=HandlerSettings(
+            community=settings.community,
+            staff_chat_id=settings.staff_chat_id,
+            timezone=settings.timezone,
+        ),
+        database=database,
+        staff=StaffDirectory(settings.admin_ids),
+        throttle=UserThrottle(),
+        menu=[entry for f in parts for entry in f.menu],
+        staff_help=[line for f in parts for line in f.staff_help],
+    )
     builder = (
         ApplicationBuilder()
         .application_class(ResidentApplication, kwargs={"services": services})
@@ -48,23 +73,36 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    # --- concurrency and flood control (bot/update_processor.py, bot/rate_limiter.py) ---
+    # Different chats concurrently, each chat's (and each user's) updates in order.
+    builder = builder.concurrent_updates(ChatOrderedUpdateProcessor(max_concurrent_updates=256))
     if rate_limit:
-        # Stays within Telegram's flood limits (30 msg/s overall, 20/min per group) and
-        # retries a 429 a few times instead of failing the handler.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # Telegram's flood limits (30 msg/s overall, 20/min per group, ~1/s per chat); a 429
+        # pauses only the chat it was for, and is retried a few times.
+        builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
+    # --- end of concurrency and flood control ---
     app = builder.build()
     assert isinstance(app, ResidentApplication)
-    chats.register(app)
-    menu.register(app)
-    staff.register(app)
-    knowledge.register(app)
-    exports.register(app)
-    menu.register_fallbacks(app)
+    register(app, parts)
+    return app
+
+
+def register(app: ResidentApplication, parts: Sequence[Feature]) -> None:
+    """Observers first (group -1), then conversations, plain handlers, catch-alls: within
+    group 0 the first matching handler wins."""
+    for part in parts:
+        app.add_handlers(list(part.observers()), group=-1)
+    for stage in ("conversations", "handlers", "catch_alls"):
+        for part in parts:
+            app.add_handlers(list(getattr(part, stage)()))
     # Persist conversation states and user/chat data right after every update rather
     # than only on the timer, so a crash loses nothing a resident already typed.
     app.add_handler(TypeHandler(Update, _persist_now), group=99)
     app.add_error_handler(errors.on_error)
-    return app
+
+
+def _commands(parts: Sequence[Feature]) -> list[BotCommand]:
+    return [*BASE_COMMANDS[:2], *(c for f in parts for c in f.commands), *BASE_COMMANDS[2:]]
 
 
 async def _persist_now(update: Update, context: BotContext) -> None:
@@ -74,10 +112,10 @@ async def _persist_now(update: Update, context: BotContext) -> None:
 async def _post_init(app: Any) -> None:
     services: Services = app.services
     conn = await services.database.get()
-    from knowledge.service import KnowledgeBase
-
+    await services.staff.load(conn)
     services.kb = await KnowledgeBase.open(conn)
-    await app.bot.set_my_commands(COMMANDS)
+    services.qa = QuestionService(services.database, services.kb)
+    await app.bot.set_my_commands(_commands(features()))
     logger.info(
         "Bot @%s ready; %d knowledge passages", app.bot.username, services.kb.passage_count()
     )

@@ -7,8 +7,12 @@ import re
 from telegram import Message, MessageEntity, Update
 from telegram.ext import filters
 
-from bot.services import BotContext
 from handlers import texts
+from handlers.context import BotContext
+from knowledge.throttle import Verdict
+
+# Handlers answer new messages only: an edit of an old message is not a new question.
+NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
 def is_private(update: Update) -> bool:
@@ -54,18 +58,6 @@ class _Addressed(filters.MessageFilter):
 ADDRESSED = _Addressed(name="ADDRESSED")
 
 
-_ID = re.compile(r"[0-9]{1,15}")
-
-
-def parse_id(raw: str) -> int | None:
-    """A Telegram user id or a row id from user input or callback data; None if not one.
-
-    ASCII digits only (``"²".isdigit()`` is true) and at most 15 of them, so the value
-    always fits an SQLite INTEGER; Telegram ids fit in 52 bits.
-    """
-    return int(raw) if _ID.fullmatch(raw) else None
-
-
 def strip_mention(text: str, username: str | None) -> str:
     """The question without the leading/trailing @botname."""
     if not username:
@@ -76,7 +68,7 @@ def strip_mention(text: str, username: str | None) -> str:
 async def ensure_staff(update: Update, context: BotContext) -> bool:
     """True for staff; otherwise tell the user plainly (and answer a pressed button)."""
     user = update.effective_user
-    if await context.services.is_staff(user.id if user else None):
+    if context.services.is_staff(user.id if user else None):
         return True
     await refuse(update, texts.NOT_STAFF)
     return False
@@ -95,3 +87,16 @@ async def refuse(update: Update, text: str) -> None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
+
+
+async def within_rate_limit(update: Update, context: BotContext) -> bool:
+    """The per-user limit: over it, one polite answer, then silence until it clears."""
+    user = update.effective_user
+    if user is None or context.services.is_staff(user.id):
+        return True
+    verdict = context.services.throttle.check(user.id)
+    if verdict is Verdict.ALLOW:
+        return True
+    if verdict is Verdict.REFUSE_NOTIFY and update.effective_message is not None:
+        await update.effective_message.reply_text(texts.RATE_LIMITED)
+    return False

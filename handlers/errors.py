@@ -7,8 +7,8 @@ import logging
 from telegram import Update
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 
-from bot.services import BotContext
 from handlers import texts
+from handlers.context import BotContext
 from storage import chats_repo
 
 logger = logging.getLogger(__name__)

@@ -1,44 +1,40 @@
-"""The resident surface: /start (with deep links), /help, the main menu, and fallbacks."""
+"""The resident surface: /start (with deep links), /help, the main menu, and fallbacks.
+
+Menu entries come from the features the composition root registered (`services.menu`);
+keys the texts list but no feature provides yet say the feature is on its way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.helpers import create_deep_linked_url
 
-from bot.services import BotContext
-from handlers import texts
-from handlers.access import ADDRESSED, is_private
+from handlers import callbacks, texts
+from handlers.access import ADDRESSED, NEW_MESSAGES, is_private
+from handlers.context import BotContext
+from handlers.feature import Feature
 
-MENU_PREFIX = "menu:"
-
-MenuAction = Callable[[Update, BotContext], Awaitable[None]]
-# Menu entries that feature modules fill in: `register_menu_action("complain", start_flow)`.
-_ACTIONS: dict[str, MenuAction] = {}
-
-
-def register_menu_action(key: str, action: MenuAction) -> None:
-    _ACTIONS[key] = action
+PREFIX = "menu"
+_KEYS = {key: 0 for key, _ in texts.MENU_ITEMS}
 
 
 def menu_markup(update: Update, bot_username: str | None) -> InlineKeyboardMarkup:
-    rows: list[list[InlineKeyboardButton]] = []
     private = is_private(update)
     buttons = []
     for key, label in texts.MENU_ITEMS:
         if not private and key in texts.PRIVATE_ONLY and bot_username:
             buttons.append(InlineKeyboardButton(label, url=deep_link(bot_username, key)))
         else:
-            buttons.append(InlineKeyboardButton(label, callback_data=f"{MENU_PREFIX}{key}"))
-    for i in range(0, len(buttons), 2):
-        rows.append(buttons[i : i + 2])
-    return InlineKeyboardMarkup(rows)
+            buttons.append(
+                InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, key))
+            )
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def deep_link(bot_username: str, payload: str) -> str:
-    return f"https://t.me/{bot_username}?start={payload}"
+    return create_deep_linked_url(bot_username, payload)
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -75,18 +71,9 @@ async def help_command(update: Update, context: BotContext) -> None:
         return
     text = texts.HELP_RESIDENT
     user = update.effective_user
-    if await context.services.is_staff(user.id if user else None):
-        text += texts.HELP_STAFF + "".join(_STAFF_HELP_EXTRA)
+    if context.services.is_staff(user.id if user else None):
+        text += texts.HELP_STAFF + "".join(context.services.staff_help)
     await message.reply_text(text)
-
-
-# Feature modules append their staff command lines here.
-_STAFF_HELP_EXTRA: list[str] = []
-
-
-def add_staff_help(line: str) -> None:
-    if line not in _STAFF_HELP_EXTRA:  # several applications may be built in one process
-        _STAFF_HELP_EXTRA.append(line)
 
 
 async def menu_button(update: Update, context: BotContext) -> None:
@@ -94,12 +81,12 @@ async def menu_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    key = (query.data or "")[len(MENU_PREFIX) :]
-    if key not in texts.MENU_LABELS:
+    pressed = callbacks.parse(query.data, PREFIX, _KEYS)
+    if pressed is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
-    await open_entry(update, context, key)
+    await open_entry(update, context, pressed.action)
 
 
 async def menu_label_text(update: Update, context: BotContext) -> None:
@@ -118,7 +105,6 @@ async def open_entry(update: Update, context: BotContext, key: str) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    action = _ACTIONS.get(key)
     if key in texts.PRIVATE_ONLY and chat.type != ChatType.PRIVATE:
         username = context.bot.username
         markup = InlineKeyboardMarkup(
@@ -126,11 +112,9 @@ async def open_entry(update: Update, context: BotContext, key: str) -> None:
         )
         await context.bot.send_message(chat.id, texts.GO_PRIVATE, reply_markup=markup)
         return
-    if action is not None:
-        await action(update, context)
-        return
-    if key == "ask":
-        await context.bot.send_message(chat.id, texts.ASK_PROMPT)
+    entry = context.services.menu_entry(key)
+    if entry is not None and entry.open is not None:
+        await entry.open(update, context)
         return
     await context.bot.send_message(
         chat.id, texts.FEATURE_PENDING.format(label=texts.MENU_LABELS[key])
@@ -150,6 +134,12 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await message.reply_text(texts.UNKNOWN_COMMAND)
 
 
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any flow (each flow answers its own /cancel first)."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button nobody handles: old, or forged callback data."""
     if update.callback_query is not None:
@@ -163,28 +153,25 @@ async def non_text(update: Update, context: BotContext) -> None:
         await message.reply_text(texts.NON_TEXT)
 
 
-NEW_MESSAGES = filters.UpdateType.MESSAGE
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("start", start, filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("help", help_command, filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("menu", show_menu, filters=NEW_MESSAGES))
-    app.add_handler(CallbackQueryHandler(menu_button, pattern=f"^{MENU_PREFIX}"))
+def _handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     labels = "|".join(label for _, label in texts.MENU_ITEMS)
-    app.add_handler(
+    return [
+        CommandHandler("start", start, filters=NEW_MESSAGES),
+        CommandHandler("help", help_command, filters=NEW_MESSAGES),
+        CommandHandler("menu", show_menu, filters=NEW_MESSAGES),
+        CommandHandler("cancel", nothing_to_cancel, filters=NEW_MESSAGES),
+        CallbackQueryHandler(menu_button, pattern=callbacks.pattern(PREFIX)),
         MessageHandler(
             NEW_MESSAGES & filters.ChatType.PRIVATE & filters.Regex(f"^\\s*({labels})\\s*$"),
             menu_label_text,
-        )
-    )
+        ),
+    ]
 
 
-def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
-    """Registered last, after every feature: within group 0 the first match wins."""
-    app.add_handler(MessageHandler(NEW_MESSAGES & filters.COMMAND, unknown_command))
-    app.add_handler(CallbackQueryHandler(stale_button))
-    app.add_handler(
+def _catch_alls() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        MessageHandler(NEW_MESSAGES & filters.COMMAND, unknown_command),
+        CallbackQueryHandler(stale_button),
         MessageHandler(
             NEW_MESSAGES
             & ~filters.TEXT
@@ -192,5 +179,11 @@ def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
             & ~filters.Document.ALL
             & ADDRESSED,
             non_text,
-        )
-    )
+        ),
+    ]
+
+
+def feature() -> Feature:
+    """The menu's handlers go before other features' plain handlers; its catch-alls after
+    every other feature's (the root puts this feature's catch-alls last)."""
+    return Feature(name="menu", handlers=_handlers, catch_alls=_catch_alls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -33,3 +34,35 @@ async def open_database(path: str | Path, *, migrate: bool = True) -> aiosqlite.
         if applied:
             logger.info("Applied migrations: %s", ", ".join(applied))
     return conn
+
+
+class DatabaseHandle:
+    """The application's one aiosqlite connection.
+
+    It opens on first use: python-telegram-bot loads persistence in `initialize()`, which
+    runs just before `post_init`, so whichever asks first opens it; `post_shutdown`
+    closes it.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> aiosqlite.Connection:
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await open_database(self.path)
+            return self._conn
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database used before post_init opened it")
+        return self._conn
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None

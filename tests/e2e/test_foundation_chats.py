@@ -8,6 +8,7 @@ import aiosqlite
 
 from bot.local_api import Chat, LocalBotApi
 from handlers import texts
+from handlers.admin import texts as admin_texts
 from tests.e2e.conftest import ADMIN, GROUP, RESIDENT, STAFF, rows
 from tests.e2e.test_foundation_helpers import eventually
 
@@ -90,7 +91,7 @@ async def test_bindgroup_then_migration_keeps_the_binding(
     await api.next_message(OLD_GROUP.id)
     api.send_text(OLD_GROUP, ADMIN, "/bindgroup 幸福里3号楼")
     done = await api.next_message(OLD_GROUP.id)
-    assert done["text"] == texts.BIND_DONE.format(name="幸福里3号楼")
+    assert done["text"] == admin_texts.BIND_DONE.format(name="幸福里3号楼")
     assert (await chat_row(db, OLD_GROUP.id)) == (
         OLD_GROUP.id, "group", "幸福里3号楼邻里群", "member", "幸福里3号楼", None,
     )  # fmt: skip
@@ -126,16 +127,16 @@ async def test_bindgroup_by_added_staff_and_its_errors(
     await api.next_message(admin.id)
 
     api.send_text(GROUP, STAFF, "/bindgroup")
-    assert (await api.next_message(GROUP.id))["text"] == texts.BIND_USAGE
+    assert (await api.next_message(GROUP.id))["text"] == admin_texts.BIND_USAGE
     api.send_text(GROUP, STAFF, "/bindgroup " + "楼" * 41)
-    assert (await api.next_message(GROUP.id))["text"] == texts.BIND_TOO_LONG
+    assert (await api.next_message(GROUP.id))["text"] == admin_texts.BIND_TOO_LONG
     staff = api.private_chat(STAFF)
     api.send_text(staff, STAFF, "/bindgroup 幸福里3号楼")
-    assert (await api.next_message(staff.id))["text"] == texts.BIND_ONLY_GROUP
+    assert (await api.next_message(staff.id))["text"] == admin_texts.BIND_ONLY_GROUP
     assert await rows(db, "SELECT chat_id FROM chats WHERE bound_name IS NOT NULL") == []
 
     api.send_text(GROUP, STAFF, "/bindgroup 幸福里 5号楼")
-    assert (await api.next_message(GROUP.id))["text"] == texts.BIND_DONE.format(
+    assert (await api.next_message(GROUP.id))["text"] == admin_texts.BIND_DONE.format(
         name="幸福里 5号楼"
     )
     row = await chat_row(db, GROUP.id)

@@ -1,4 +1,4 @@
-"""Helpers shared by the foundation e2e tests (no tests here).
+"""Helpers common to the foundation e2e tests (no tests here).
 
 `forge_press` plays a modified Telegram client: it sends a callback query with arbitrary
 data for a message the bot sent, which `LocalBotApi.press_button` refuses to do because the
@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from bot.local_api import Call, LocalBotApi
-from tests.e2e.conftest import forge_press  # noqa: F401  (shared with other test modules)
+from tests.e2e.conftest import forge_press  # noqa: F401  (re-exported for the other test modules)
 
 
 async def answer_of(

@@ -8,6 +8,7 @@ import pytest
 
 from bot.local_api import LocalBotApi
 from handlers import texts
+from handlers.qa import texts as qa_texts
 from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, button_data, buttons
 from tests.e2e.test_foundation_helpers import answer_of, forge_press
 
@@ -56,7 +57,7 @@ async def test_start_deep_link_opens_that_entry(
 async def test_start_deep_link_ask_prompts_for_a_question(api: LocalBotApi, bot: object) -> None:
     chat = api.private_chat(RESIDENT)
     api.send_text(chat, RESIDENT, "/start ask")
-    assert (await api.next_message(chat.id))["text"] == texts.ASK_PROMPT
+    assert (await api.next_message(chat.id))["text"] == qa_texts.ASK_PROMPT
 
 
 async def test_start_with_unknown_payload_shows_the_menu(api: LocalBotApi, bot: object) -> None:
@@ -74,7 +75,7 @@ async def test_menu_buttons_in_private(api: LocalBotApi, bot: object) -> None:
     assert labels(menu) == LABELS
 
     query = api.press_button(chat, RESIDENT, menu, button_data(menu, "政策问答"))
-    assert (await api.next_message(chat.id))["text"] == texts.ASK_PROMPT
+    assert (await api.next_message(chat.id))["text"] == qa_texts.ASK_PROMPT
     assert (await answer_of(api, query)).ok
 
     query = api.press_button(chat, RESIDENT, menu, button_data(menu, "我的工单"))
@@ -144,7 +145,7 @@ async def test_menu_in_group_notes_private_handling(api: LocalBotApi, bot: objec
     reply = await api.next_message(GROUP.id)
     assert texts.GROUP_MENU_NOTE in reply["text"]
     query = api.press_button(GROUP, NEIGHBOUR, reply, "menu:ask")
-    assert (await api.next_message(GROUP.id))["text"] == texts.ASK_PROMPT
+    assert (await api.next_message(GROUP.id))["text"] == qa_texts.ASK_PROMPT
     assert (await answer_of(api, query)).ok
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.local_api import LocalBotApi
-from handlers import knowledge_texts as kt
-from handlers import texts
+from handlers.admin import texts as admin_texts
+from handlers.qa import texts as kt
 from tests.e2e.conftest import ADMIN, GROUP, RESIDENT, STAFF, button_data, rows
 from tests.e2e.test_foundation_helpers import eventually
 
@@ -106,9 +106,9 @@ async def test_staff_chats_and_bindings_survive_restart(
     admin = api.private_chat(ADMIN)
     async with restart():
         api.send_text(admin, ADMIN, f"/staff add {STAFF.id}")
-        assert (await api.next_message(admin.id))["text"] == texts.STAFF_ADDED.format(user_id=901)
+        assert (await api.next_message(admin.id))["text"] == admin_texts.STAFF_ADDED.format(user_id=901)
         api.send_text(GROUP, STAFF, "/bindgroup 幸福里3号楼")
-        assert (await api.next_message(GROUP.id))["text"] == texts.BIND_DONE.format(
+        assert (await api.next_message(GROUP.id))["text"] == admin_texts.BIND_DONE.format(
             name="幸福里3号楼"
         )
     async with restart() as app:

@@ -11,13 +11,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.local_api import LocalBotApi, SentDocument
-from bot.services import ResidentApplication
-from handlers import export_texts as et
-from handlers import knowledge_texts as t
 from handlers import texts
-from handlers.exports import MAX_DAYS
-from knowledge.question_export import HEADERS
-from storage import staff_repo
+from handlers.context import ResidentApplication
+from handlers.qa import texts as et
+from handlers.qa import texts as t
+from handlers.qa.export import MAX_DAYS
+from knowledge.qa.question_export import HEADERS
 from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, STAFF, STAFF_CHAT, rows
 from tests.e2e.test_kb_support import FAQ_QUESTION, ask, assert_answer, assert_decline, press
 
@@ -98,7 +97,7 @@ async def test_staff_get_an_xlsx_with_the_handed_off_questions(
 async def test_staff_chat_export_of_recent_handoffs_only(
     api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
 ) -> None:
-    await staff_repo.add_staff(db, STAFF.id, ADMIN.id)
+    await bot.services.staff.add(db, STAFF.id, ADMIN.id)
     await _handed_off_log(api)
 
     await ask(api, STAFF_CHAT, STAFF, "/kbexport 7 转人工")

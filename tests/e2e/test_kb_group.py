@@ -8,8 +8,8 @@ import aiosqlite
 import pytest
 
 from bot.local_api import LocalBotApi
-from bot.services import ResidentApplication
-from handlers import knowledge_texts as t
+from handlers.context import ResidentApplication
+from handlers.qa import texts as t
 from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, STAFF_CHAT
 from tests.e2e.test_kb_support import (
     FAQ_QUESTION,

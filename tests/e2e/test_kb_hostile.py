@@ -6,8 +6,8 @@ import aiosqlite
 import pytest
 
 from bot.local_api import LocalBotApi
-from bot.services import ResidentApplication
-from handlers import knowledge_texts as t
+from handlers.context import ResidentApplication
+from handlers.qa import texts as t
 from tests.e2e.conftest import NEIGHBOUR, RESIDENT, STAFF_CHAT, rows
 from tests.e2e.test_kb_support import (
     FAQ_QUESTION,
@@ -76,8 +76,8 @@ FORGED = {
     "kb:more:1:0": t.STALE_BUTTON,  # rank 0 is the first answer, never offered by 其他答案
     "kb:more:1:99999999999999999999": t.STALE_BUTTON,  # beyond any integer column
     "kb:hu:99999999999999999999999": t.STALE_BUTTON,
-    "kb:src:1:2": t.ORIGINAL_GONE,
-    "kb:zz:1": None,  # unknown action: the generic stale-button fallback answers
+    "kb:src:1:2": t.STALE_BUTTON,  # one id too many: forged
+    "kb:zz:1": t.STALE_BUTTON,  # unknown action
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiosqlite
 
 from bot.local_api import LocalBotApi
-from bot.services import ResidentApplication
-from handlers import knowledge_texts as t
+from handlers.context import ResidentApplication
+from handlers.qa import texts as t
 from tests.e2e.conftest import ADMIN, rows
 from tests.e2e.test_kb_support import count
 from tests.knowledge.test_pdf import TITLE, policy_pdf

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import knowledge.index as index_module
-from knowledge.intents import answer_cues, asked_intents
+import knowledge.qa.index as index_module
 from knowledge.normalize import canonical
+from knowledge.qa.intents import answer_cues, asked_intents
 from tests.knowledge.test_index import _ask, _index
 
 

@@ -10,7 +10,7 @@ from knowledge.normalize import (
     clean_display,
     drop_phrase_classifiers,
 )
-from knowledge.tokenize import char_bigrams, tokenize
+from knowledge.qa.tokenize import char_bigrams, tokenize
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,10 @@ import aiosqlite
 import pytest
 from pypdf import PdfWriter
 
-from knowledge import pdf
 from knowledge.normalize import clean_display
-from knowledge.parsing import parse_document, raw_lines
-from knowledge.service import KnowledgeBase, KnowledgeImportError
+from knowledge.qa import pdf
+from knowledge.qa.parsing import parse_document, raw_lines
+from knowledge.qa.service import KnowledgeBase, KnowledgeImportError
 from storage.db import open_database
 
 TITLE = "幸福里小区电动自行车管理规定"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge.service import KnowledgeBase
-from knowledge.tokenize import tokenizer_fingerprint
+from knowledge.qa.service import KnowledgeBase
+from knowledge.qa.tokenize import tokenizer_fingerprint
 from storage.db import open_database
 
 DOC = (

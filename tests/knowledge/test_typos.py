@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from knowledge.index import IndexEntry, SearchIndex
 from knowledge.normalize import canonical
-from knowledge.tokenize import general_idf, tokenize
-from knowledge.typos import TypoCorrector, readings
+from knowledge.qa.index import IndexEntry, SearchIndex
+from knowledge.qa.tokenize import general_idf, tokenize
+from knowledge.qa.typos import TypoCorrector, readings
 
 PASSAGES = [
     ("消防设施", "定期检查室内消火栓、灭火器，保证消防栓有水。"),
@@ -95,7 +95,7 @@ def test_faq_phrasings_are_almost_never_touched() -> None:
     # The built-in FAQ's phrasings are ordinary resident questions without typos: the
     # corrector must leave nearly all of them as they are.
     index = _index()
-    path = resources.files("knowledge") / "data" / "faq.json"
+    path = resources.files("knowledge.qa") / "data" / "faq.json"
     items = json.loads(path.read_text(encoding="utf-8"))
     questions = [q for item in items for q in item["questions"]]
     touched = [q for q in questions if index.typos.correct(canonical(q))[1]]

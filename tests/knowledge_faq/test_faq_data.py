@@ -1,4 +1,4 @@
-"""Sanity checks for the built-in FAQ data (knowledge/data/faq.json)."""
+"""Sanity checks for the built-in FAQ data (knowledge/qa/data/faq.json)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import opencc
 import pytest
 
-FAQ_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "data" / "faq.json"
+FAQ_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "qa" / "data" / "faq.json"
 
 ALLOWED_CATEGORIES = {
     "renovation",

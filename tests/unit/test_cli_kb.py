@@ -1,20 +1,30 @@
-"""`python -m bot kb ...`: import, list, ask and remove, run as a real subprocess.
+"""`resident-bot kb ...`: import, list, ask and remove, called in-process.
 
-No Telegram token is set: the knowledge-base commands must work offline.
+No Telegram token is set: the knowledge-base commands must work offline. `main` runs in
+this process (the subprocess start and jieba's dictionary load are paid once, not per
+call); two smoke tests still run the real `python -m bot`: `--help`, and `kb ask` into a
+pipe its reader closes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from knowledge.service import FAQ_SOURCE
+from bot.cli import main
+from knowledge.qa.service import FAQ_SOURCE
 from tests.subprocess_env import bot_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,24 +40,83 @@ def cli_env(db: Path) -> dict[str, str]:
     return bot_env(db, PYTHONIOENCODING="utf-8")
 
 
-def run_cli(
-    db: Path, *args: str, stdin: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = cli_env(db)
+@dataclass(frozen=True)
+class CliResult:
+    """What a run of the CLI left: as `subprocess.CompletedProcess` names it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def _logging_restored() -> Iterator[None]:
+    """`main` configures logging for the process: put the test run's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {
+        name: lg.level
+        for name, lg in logging.root.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, lg in logging.root.manager.loggerDict.items():
+            if isinstance(lg, logging.Logger) and name in levels:
+                lg.setLevel(levels[name])
+
+
+def run_cli(db: Path, *args: str, stdin: str | None = None) -> CliResult:
+    """`resident-bot kb *args` with the database at `db` and no Telegram settings.
+
+    In-process, with the environment passed explicitly (so no `.env` is read and the
+    process's own is untouched) and stdin/stdout/stderr swapped for strings. `main` runs
+    in a thread of its own: its `asyncio.run` then never meets an event loop, whether the
+    caller is a plain test or an async one.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    status: list[int] = []
+    failure: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            status.append(main(["kb", *args], env={"RESIDENT_BOT_DB": str(db)}))
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    saved_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin or "")
+    try:
+        with _logging_restored(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            worker = threading.Thread(target=call, name="resident-bot-cli")
+            worker.start()
+            worker.join(timeout=120)
+    finally:
+        sys.stdin = saved_stdin
+    assert not worker.is_alive(), "the CLI did not finish within 120 s"
+    if failure:
+        raise failure[0]
+    return CliResult(status[0], out.getvalue(), err.getvalue())
+
+
+def run_cli_process(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `python -m bot *args`, for the smoke tests."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", "kb", *args],
-        input=stdin,
+        [sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
-        cwd=cwd or db.parent,
-        env=env,
+        cwd=db.parent,
+        env=cli_env(db),
         timeout=120,
         check=False,
     )
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> str:
+def ok(result: CliResult | subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -269,3 +338,26 @@ def test_ask_stops_quietly_when_the_reader_goes_away(tmp_path: Path) -> None:
     assert first["answered"] is True
     assert "Traceback" not in stderr
     assert code == 1
+
+
+# --- the real command, as a user runs it --------------------------------------------------
+
+
+def test_smoke_help_runs_as_a_real_process(tmp_path: Path) -> None:
+    result = run_cli_process(tmp_path / "kb.db", "--help")
+
+    stdout = ok(result)
+    assert stdout.startswith("usage: resident-bot")
+    for command in ("run", "start", "console", "db", "kb"):
+        assert command in stdout
+    assert not (tmp_path / "kb.db").exists()
+
+
+def test_the_resident_bot_script_is_the_cli_main() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "scripts"
+    ]
+    assert scripts["resident-bot"] == "bot.cli:main"
+    assert main(["--help"]) == 0

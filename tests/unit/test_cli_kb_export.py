@@ -1,4 +1,4 @@
-"""`python -m bot kb export`: the question log to CSV/XLSX, run as a real subprocess."""
+"""`resident-bot kb export`: the question log to CSV/XLSX, the CLI called in-process."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from knowledge.question_export import HEADERS
+from knowledge.qa.question_export import HEADERS
 from tests.unit.test_cli_kb import ok, run_cli
 
 QUESTIONS = [
@@ -99,7 +99,9 @@ def test_xlsx_export_filtered_by_status_and_local_dates(db: Path, tmp_path: Path
     assert tuple(rows[0]) == HEADERS
     assert len(rows) == 2
     assert rows[1][1] == datetime(2025, 3, 2, 10, 0)  # noqa: DTZ001 - local time, as Excel shows
-    assert rows[1][4:6] == ["'=1+1 加装电梯", "已转人工"]
+    # A text cell reads as typed: no guard apostrophe, and no formula either.
+    assert rows[1][4:6] == ["=1+1 加装电梯", "已转人工"]
+    assert sheet["E2"].data_type == "s"
 
 
 @pytest.mark.parametrize("name", ["记录.txt", "记录.xls", "记录"])

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from handlers.exports import MAX_DAYS, parse_export_args
-from knowledge.question_export import ExportSelection
+from handlers.qa.export import MAX_DAYS, parse_export_args
+from knowledge.qa.question_export import ExportSelection
 
 TODAY = date(2025, 3, 31)
 HANDOFF = frozenset({"handoff"})

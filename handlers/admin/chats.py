@@ -6,7 +6,7 @@ import logging
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.ext import (
-    Application,
+    BaseHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
@@ -14,10 +14,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import BotContext
-from handlers import texts
-from handlers.access import ensure_staff, is_private
-from handlers.menu import NEW_MESSAGES
+from handlers import texts as common
+from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place, is_private
+from handlers.admin import texts
+from handlers.context import BotContext
 from storage import chats_repo, staff_repo
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def membership_changed(update: Update, context: BotContext) -> None:
     was_present = change.old_chat_member.status in _PRESENT
     if status == "member" and not was_present and chat.type != "private":
         await context.bot.send_message(
-            chat.id, texts.GROUP_GREETING.format(community=context.services.settings.community)
+            chat.id, common.GROUP_GREETING.format(community=context.services.settings.community)
         )
 
 
@@ -109,6 +109,10 @@ async def list_chats(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or not await ensure_staff(update, context):
         return
+    if not in_staff_place(update, context):
+        # Group titles and ids (the staff group's among them) are not for residents' eyes.
+        await message.reply_text(common.NOT_IN_GROUP)
+        return
     records = await chats_repo.list_chats(context.services.db, groups_only=True)
     if not records:
         await message.reply_text(texts.CHATS_EMPTY)
@@ -125,10 +129,15 @@ async def list_chats(update: Update, context: BotContext) -> None:
     await message.reply_text("\n".join([texts.CHATS_HEAD, *lines]))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def observers() -> list[BaseHandler]:  # type: ignore[type-arg]
     # Group -1 runs before everything else and never stops other handlers.
-    app.add_handler(TypeHandler(Update, remember_chat), group=-1)
-    app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated))
-    app.add_handler(CommandHandler("bindgroup", bind_group, filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("chats", list_chats, filters=NEW_MESSAGES))
+    return [TypeHandler(Update, remember_chat)]
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated),
+        CommandHandler("bindgroup", bind_group, filters=NEW_MESSAGES),
+        CommandHandler("chats", list_chats, filters=NEW_MESSAGES),
+    ]

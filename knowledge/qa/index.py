@@ -35,9 +35,9 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.intents import Intent, answer_cues, asked_intents
+from knowledge.qa.intents import Intent, answer_cues, asked_intents
 from knowledge.normalize import drop_phrase_classifiers
-from knowledge.tokenize import (
+from knowledge.qa.tokenize import (
     expansions,
     general_idf,
     lexicon,
@@ -45,7 +45,7 @@ from knowledge.tokenize import (
     synonyms,
     word_boundaries,
 )
-from knowledge.typos import TypoCorrector
+from knowledge.qa.typos import TypoCorrector
 
 K1 = 0.8
 B = 0.3

@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
-from bot.services import BotContext
-from handlers import knowledge_texts as t
-from handlers.access import ensure_staff, in_staff_place, parse_id
-from handlers.menu import NEW_MESSAGES, add_staff_help
-from knowledge.service import KnowledgeImportError
-from storage import kb_questions_repo as questions
+from handlers import callbacks
+from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place
+from handlers.callbacks import parse_id
+from handlers.context import BotContext
+from handlers.qa import texts as t
+from knowledge.qa.errors import KnowledgeImportError
+from knowledge.qa.questions import MAX_FAQ_ANSWER
 from storage import staff_repo
 from storage.clock import to_local
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "kbs:"
+PREFIX = "kbs"
+# /kb and /unanswered buttons: action → number of ids
+ACTIONS = {"rm": 1, "rmok": 1, "cancel": 1, "faq": 1, "no": 1}
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 PENDING_FAQ = "kb_pending_faq"  # user_data key: question id a staff member is answering
+WRITING_FAQ = 1  # the FAQ conversation's one state
 
 
 async def receive_document(update: Update, context: BotContext) -> None:
@@ -30,7 +43,7 @@ async def receive_document(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.document is None:
         return
-    if not await context.services.is_staff(message.from_user.id if message.from_user else None):
+    if not context.services.is_staff(message.from_user.id if message.from_user else None):
         await message.reply_text(t.NOT_STAFF_DOCUMENT)
         return
     document = message.document
@@ -96,7 +109,8 @@ async def kb_command(update: Update, context: BotContext) -> None:
     buttons = [
         [
             InlineKeyboardButton(
-                t.KB_REMOVE_BUTTON.format(doc_id=d.doc_id), callback_data=f"{PREFIX}rm:{d.doc_id}"
+                t.KB_REMOVE_BUTTON.format(doc_id=d.doc_id),
+                callback_data=callbacks.encode(PREFIX, "rm", d.doc_id),
             )
         ]
         for d in docs[:20]
@@ -124,13 +138,13 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
         # Residents' questions can be personal: never list them in a residents' group.
         await message.reply_text(t.UNANSWERED_PRIVATE_ONLY)
         return
-    db = context.services.db
-    pending = await questions.open_questions(db, limit=10)
+    qa = context.services.questions()
+    pending = await qa.open_questions(limit=10)
     if not pending:
         await message.reply_text(t.UNANSWERED_EMPTY)
         return
     tz = context.services.settings.timezone
-    lines = [t.UNANSWERED_HEAD.format(count=await questions.count_open(db), shown=len(pending))]
+    lines = [t.UNANSWERED_HEAD.format(count=await qa.count_open(), shown=len(pending))]
     for q in pending:
         when = to_local(q.asked_at, tz).strftime("%m-%d %H:%M")
         mark = t.HANDOFF_MARK if q.status == "handoff" else ""
@@ -143,10 +157,11 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
     buttons = [
         [
             InlineKeyboardButton(
-                t.BTN_WRITE_FAQ.format(qid=q.id), callback_data=f"{PREFIX}faq:{q.id}"
+                t.BTN_WRITE_FAQ.format(qid=q.id),
+                callback_data=callbacks.encode(PREFIX, "faq", q.id),
             ),
             InlineKeyboardButton(
-                t.BTN_DISMISS.format(qid=q.id), callback_data=f"{PREFIX}no:{q.id}"
+                t.BTN_DISMISS.format(qid=q.id), callback_data=callbacks.encode(PREFIX, "no", q.id)
             ),
         ]
         for q in pending
@@ -154,99 +169,94 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
     await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
 
 
-async def staff_button(update: Update, context: BotContext) -> None:
-    """Buttons under /kb and /unanswered; staff rights are checked again on every press."""
+async def staff_button(update: Update, context: BotContext) -> int | None:
+    """Buttons under /kb and /unanswered; staff rights are checked again on every press.
+
+    Also the FAQ conversation's entry point: 写答案 returns WRITING_FAQ.
+    """
     query = update.callback_query
-    if query is None or query.data is None or not await ensure_staff(update, context):
-        return
-    parts = query.data.split(":")
-    ident = parse_id(parts[2]) if len(parts) == 3 else None
-    if ident is None:
+    if query is None or not await ensure_staff(update, context):
+        return None
+    pressed = callbacks.parse(query.data, PREFIX, ACTIONS)
+    if pressed is None:
         await query.answer(t.STALE_BUTTON, show_alert=True)
-        return
-    action = parts[1]
+        return None
+    ident = pressed.id
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    db = context.services.db
-    if action == "rm":
+    if pressed.action == "rm":
         docs = {d.doc_id: d for d in await context.services.knowledge().list_documents()}
         if ident not in docs:
             await query.answer(t.KB_NOT_FOUND.format(doc_id=ident), show_alert=True)
-            return
+            return None
         await query.answer()
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(t.KB_CONFIRM_YES, callback_data=f"{PREFIX}rmok:{ident}"),
-                    InlineKeyboardButton(t.KB_CANCEL, callback_data=f"{PREFIX}cancel:0"),
+                    InlineKeyboardButton(
+                        t.KB_CONFIRM_YES, callback_data=callbacks.encode(PREFIX, "rmok", ident)
+                    ),
+                    InlineKeyboardButton(
+                        t.KB_CANCEL, callback_data=callbacks.encode(PREFIX, "cancel", 0)
+                    ),
                 ]
             ]
         )
         await context.bot.send_message(
             chat_id, t.KB_CONFIRM.format(title=docs[ident].title), reply_markup=markup
         )
-    elif action == "rmok":
+        return None
+    if pressed.action == "rmok":
         await query.answer()
-        text = await _remove(update, context, ident)
-        await query.edit_message_text(text)
-    elif action == "cancel":
+        await query.edit_message_text(await _remove(update, context, ident))
+        return None
+    if pressed.action == "cancel":
         await query.answer()
         await query.edit_message_text(t.KB_CANCELLED)
-    elif action in {"faq", "no"}:
-        record = await questions.get_question(db, ident)
-        if record is None or record.status not in questions.OPEN_STATUSES:
-            await query.answer(t.FAQ_CLOSED.format(qid=ident), show_alert=True)
-            return
-        if action == "no":
-            await query.answer()
-            await questions.close_question(
-                db, ident, staff_id=query.from_user.id, status="dismissed"
-            )
-            await staff_repo.record_audit(db, query.from_user.id, "kb.dismiss", str(ident))
-            await context.bot.send_message(chat_id, t.DISMISSED.format(qid=ident))
-            return
-        # The answer is collected in the private chat, whatever chat the list was in.
-        try:
-            await context.bot.send_message(
-                query.from_user.id, t.FAQ_PROMPT.format(qid=ident, question=record.question[:200])
-            )
-        except Forbidden:
-            await query.answer(t.FAQ_NEED_PRIVATE, show_alert=True)
-            return
+        return None
+    qa = context.services.questions()
+    record = await qa.open_question(ident)
+    if record is None:
+        await query.answer(t.FAQ_CLOSED.format(qid=ident), show_alert=True)
+        return None
+    if pressed.action == "no":
         await query.answer()
-        if context.user_data is not None:
-            context.user_data[PENDING_FAQ] = ident
-    else:
-        await query.answer(t.STALE_BUTTON, show_alert=True)
+        await qa.dismiss(ident, staff_id=query.from_user.id)
+        await context.bot.send_message(chat_id, t.DISMISSED.format(qid=ident))
+        return None
+    # 写答案: the answer is collected in the private chat, whatever chat the list was in.
+    try:
+        await context.bot.send_message(
+            query.from_user.id, t.FAQ_PROMPT.format(qid=ident, question=record.question[:200])
+        )
+    except Forbidden:
+        await query.answer(t.FAQ_NEED_PRIVATE, show_alert=True)
+        return None
+    await query.answer()
+    if context.user_data is not None:
+        context.user_data[PENDING_FAQ] = ident
+    return WRITING_FAQ
 
 
-async def take_pending_faq_answer(update: Update, context: BotContext) -> bool:
-    """If this staff member is writing an FAQ answer, store it; True when consumed."""
+async def faq_answer(update: Update, context: BotContext) -> int:
+    """The staff member's answer: it becomes an FAQ entry and the asker is told."""
     message = update.effective_message
-    data = context.user_data
-    if message is None or message.text is None or not data or PENDING_FAQ not in data:
-        return False
-    user_id = message.from_user.id if message.from_user else None
-    if not await context.services.is_staff(user_id):
+    data = context.user_data if context.user_data is not None else {}
+    user_id = message.from_user.id if message and message.from_user else None
+    if message is None or message.text is None or PENDING_FAQ not in data:
+        return ConversationHandler.END
+    if not context.services.is_staff(user_id):
         data.pop(PENDING_FAQ, None)  # rights were revoked mid-flow
-        return False
+        return ConversationHandler.END
     answer = message.text.strip()
-    if len(answer) > 400:
+    if len(answer) > MAX_FAQ_ANSWER:
         await message.reply_text(t.FAQ_TOO_LONG.format(length=len(answer)))
-        return True
+        return WRITING_FAQ
     qid = int(data.pop(PENDING_FAQ))
-    db = context.services.db
-    record = await questions.get_question(db, qid)
-    if record is None or record.status not in questions.OPEN_STATUSES:
-        await message.reply_text(t.FAQ_CLOSED.format(qid=qid))
-        return True
     assert user_id is not None
-    faq_id = await context.services.knowledge().add_faq(
-        record.question, answer, created_by=user_id
-    )
-    await questions.close_question(
-        db, qid, staff_id=user_id, status="resolved", faq_passage=faq_id
-    )
-    await staff_repo.record_audit(db, user_id, "kb.faq_from_question", str(qid), answer[:100])
+    record = await context.services.questions().answer_with_faq(qid, answer, staff_id=user_id)
+    if record is None:
+        await message.reply_text(t.FAQ_CLOSED.format(qid=qid))
+        return ConversationHandler.END
     await message.reply_text(t.FAQ_SAVED)
     if record.chat_id is not None and record.user_id != user_id:
         notice = t.ASKER_NOTICE.format(question=record.question[:100], answer=answer)
@@ -254,31 +264,54 @@ async def take_pending_faq_answer(update: Update, context: BotContext) -> bool:
             await context.bot.send_message(record.chat_id, notice)
         except TelegramError as exc:
             logger.info("Could not tell the asker of question %s: %s", qid, exc)
-    return True
+    return ConversationHandler.END
 
 
-async def cancel_command(update: Update, context: BotContext) -> None:
-    """/cancel: leave whatever multi-step flow this user is in."""
-    message = update.effective_message
-    if message is None:
-        return
-    if context.user_data is not None and context.user_data.pop(PENDING_FAQ, None) is not None:
-        await message.reply_text(t.FAQ_CANCELLED)
-        return
-    await message.reply_text(t.KB_CANCELLED)
+async def faq_not_text(update: Update, context: BotContext) -> int:
+    """A sticker or photo while an answer is expected: ask for text, stay in the flow."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(t.FAQ_NEED_TEXT)
+    return WRITING_FAQ
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(
+async def faq_cancel(update: Update, context: BotContext) -> int:
+    """/cancel inside the FAQ flow: the question stays open."""
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_FAQ, None)
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(t.FAQ_CANCELLED)
+    return ConversationHandler.END
+
+
+def faq_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    """写答案 → the answer, in private. Keyed by user alone (per_chat=False): the button may
+    be pressed in the staff group while the answer comes in the private chat."""
+    private = NEW_MESSAGES & filters.ChatType.PRIVATE
+    with warnings.catch_warnings():
+        # PTB warns that with per_message=False a CallbackQueryHandler is not tracked per
+        # message; that is intended here: one pending answer per staff member.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(staff_button, pattern=callbacks.pattern(PREFIX))],
+            states={
+                WRITING_FAQ: [
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, faq_answer),
+                    MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, faq_not_text),
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", faq_cancel, filters=private)],
+            name="qa_faq_answer",
+            persistent=True,
+            per_chat=False,
+            allow_reentry=True,
+        )
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
         MessageHandler(
             NEW_MESSAGES & filters.Document.ALL & filters.ChatType.PRIVATE, receive_document
-        )
-    )
-    app.add_handler(CommandHandler("kb", kb_command, filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("unanswered", unanswered_command, filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("cancel", cancel_command, filters=NEW_MESSAGES))
-    app.add_handler(CallbackQueryHandler(staff_button, pattern=f"^{PREFIX}"))
-    add_staff_help(
-        "\n• /kb —— 查看/删除已导入的政策文件（私聊发送文件即可导入）"
-        "\n• /unanswered —— 处理答不上来和转人工的问题"
-    )
+        ),
+        CommandHandler("kb", kb_command, filters=NEW_MESSAGES),
+        CommandHandler("unanswered", unanswered_command, filters=NEW_MESSAGES),
+    ]

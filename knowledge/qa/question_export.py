@@ -1,27 +1,23 @@
 """The residents' question log as CSV or XLSX for the street office (街道办).
 
-Rows are read in batches and written as they come (CSV directly, XLSX through openpyxl's
-write-only mode), so a large log never sits in memory as one list. Times are stored in
-UTC and written in the community's local time. Everything the file says is in Chinese,
+Rows are read in batches and handed to the spreadsheet writer (`knowledge.spreadsheet`)
+as they come, so a large log never sits in memory as one list. Times are stored in UTC
+and written in the community's local time. Everything the file says is in Chinese,
 because the street office opens it in Excel or WPS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import os
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from enum import StrEnum
-from pathlib import Path, PurePath
-from typing import IO, Any, Protocol
+from pathlib import Path
+from typing import IO
 
 import aiosqlite
 
+from knowledge.spreadsheet import SpreadsheetFormat, SpreadsheetWriter, open_writer
 from storage import kb_questions_repo as questions
 from storage.clock import to_local
 from storage.kb_questions_repo import QuestionLogEntry
@@ -66,31 +62,11 @@ STAFF_ANSWER = "工作人员答复（已加入常见问题）"
 ALL_DATES = "全部日期"
 ALL_STATUSES = "全部状态"
 SHEET_TITLE = "居民提问记录"
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-EXCEL_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-
-# A cell starting with one of these is run as a formula by Excel/WPS (and openpyxl
-# writes a string starting with "=" as a formula): a resident could otherwise plant
-# =HYPERLINK(...) or a DDE payload in the file staff hand to the street office.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Control characters XML 1.0 (so XLSX) cannot hold; openpyxl refuses the whole cell.
-_ILLEGAL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# Excel keeps 15 significant digits: a longer id is written as text so it stays exact.
-_EXACT_NUMBER_LIMIT = 10**15
 BATCH_SIZE = 500
 
 Cell = str | int | datetime | None
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
-def format_for(path: PurePath) -> ExportFormat | None:
-    """The format a file name asks for by its suffix; None when it is neither."""
-    suffix = path.suffix.lower().lstrip(".")
-    return next((fmt for fmt in ExportFormat if fmt.value == suffix), None)
+# The question log's formats are the spreadsheet writer's.
+ExportFormat = SpreadsheetFormat
 
 
 @dataclass(frozen=True)
@@ -142,12 +118,6 @@ def _utc_midnight(day: date, tz: tzinfo) -> str | None:
     return moment.isoformat("T", "seconds")
 
 
-def safe_text(value: str) -> str:
-    """Text as a cell: no XML-illegal control characters, never taken for a formula."""
-    value = _ILLEGAL_CHARS.sub("", value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def local_time(stored: str | None, tz: tzinfo) -> datetime | None:
     """A stored UTC timestamp as naive local time (Excel has no time zones)."""
     return to_local(stored, tz).replace(tzinfo=None) if stored else None
@@ -181,109 +151,27 @@ def _feedback_cell(entry: QuestionLogEntry) -> str:
     return f"👍{entry.helpful} 👎{entry.unhelpful}"
 
 
-def _id_cell(value: int | None) -> int | str | None:
-    if value is None or abs(value) < _EXACT_NUMBER_LIMIT:
-        return value
-    return str(value)
-
-
 def row_cells(entry: QuestionLogEntry, tz: tzinfo) -> list[Cell]:
-    """One exported row, in the order of HEADERS; text cells are already made safe."""
-    cells: list[Cell] = [
+    """One exported row, in the order of HEADERS (the writer makes text cells safe)."""
+    return [
         entry.id,
         local_time(entry.asked_at, tz),
         _chat_cell(entry),
-        _id_cell(entry.user_id),
+        entry.user_id,
         entry.question,
         STATUS_LABELS.get(entry.status, entry.status),
         _source_cell(entry),
         _feedback_cell(entry),
         local_time(entry.handoff_at, tz),
-        _id_cell(entry.resolved_by),
+        entry.resolved_by,
         local_time(entry.resolved_at, tz),
     ]
-    return [safe_text(c) if isinstance(c, str) else c for c in cells]
 
 
-class _Writer(Protocol):
-    def write_rows(self, rows: Sequence[Sequence[Cell]]) -> None: ...
-
-    def close(self) -> None: ...
-
-    def abort(self) -> None: ...
-
-
-class _CsvWriter:
-    """UTF-8 with a BOM: without it Excel reads the file as GBK and garbles the Chinese."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self._text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-        self._csv = csv.writer(self._text)
-        self._csv.writerow(HEADERS)
-
-    def write_rows(self, rows: Sequence[Sequence[Cell]]) -> None:
-        self._csv.writerows(
-            [
-                [c.strftime(TIME_FORMAT) if isinstance(c, datetime) else c for c in row]
-                for row in rows
-            ]
-        )
-
-    def close(self) -> None:
-        self._text.flush()
-        self._text.detach()  # the caller owns (and closes) the binary stream
-
-    def abort(self) -> None:
-        self._text.detach()
-
-
-class _XlsxWriter:
-    """openpyxl's write-only mode streams rows to a temporary file until ``close``."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        # Imported here: the CLI and the bot only pay for openpyxl when exporting.
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
-        self._out = out
-        self._cell = WriteOnlyCell
-        self._book = Workbook(write_only=True)
-        self._sheet = self._book.create_sheet(SHEET_TITLE)
-        for number, width in enumerate(COLUMN_WIDTHS, 1):
-            self._sheet.column_dimensions[get_column_letter(number)].width = width
-        self._sheet.freeze_panes = "A2"  # the header stays in view while scrolling
-        bold = Font(bold=True)
-        header = []
-        for title in HEADERS:
-            cell = WriteOnlyCell(self._sheet, value=title)
-            cell.font = bold
-            header.append(cell)
-        self._sheet.append(header)
-
-    def write_rows(self, rows: Sequence[Sequence[Cell]]) -> None:
-        for row in rows:
-            self._sheet.append([self._value(c) for c in row])
-
-    def _value(self, value: Cell) -> Any:
-        if not isinstance(value, datetime):
-            return value
-        cell = self._cell(self._sheet, value=value)
-        cell.number_format = EXCEL_TIME_FORMAT
-        return cell
-
-    def close(self) -> None:
-        self._book.save(self._out)
-
-    def abort(self) -> None:
-        # Saving is openpyxl's only public way to finish the sheet's stream and delete its
-        # temporary file; the caller's stream is left as it is.
-        self._book.save(io.BytesIO())
-
-
-def _open_writer(fmt: ExportFormat, out: IO[bytes]) -> _Writer:
-    return _CsvWriter(out) if fmt is ExportFormat.CSV else _XlsxWriter(out)
+def _open_writer(fmt: ExportFormat, out: IO[bytes]) -> SpreadsheetWriter:
+    writer = open_writer(out, fmt)
+    writer.start_sheet(SHEET_TITLE, HEADERS, COLUMN_WIDTHS)
+    return writer
 
 
 async def write_question_log(

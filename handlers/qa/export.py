@@ -9,13 +9,12 @@ from datetime import date, datetime, timedelta
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
-from bot.services import BotContext
-from handlers import export_texts as t
-from handlers.access import ensure_staff, in_staff_place
-from handlers.menu import NEW_MESSAGES, add_staff_help
-from knowledge.question_export import (
+from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place
+from handlers.context import BotContext
+from handlers.qa import texts as t
+from knowledge.qa.question_export import (
     STATUS_WORDS,
     ExportFormat,
     ExportSelection,
@@ -103,6 +102,5 @@ def _filename(selection: ExportSelection, today: date) -> str:
     return t.EXPORT_FILENAME.format(stamp=stamp)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("kbexport", kbexport_command, filters=NEW_MESSAGES))
-    add_staff_help(t.HELP_LINE)
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [CommandHandler("kbexport", kbexport_command, filters=NEW_MESSAGES)]

@@ -1,56 +1,29 @@
-"""`resident-bot`: run the live bot, the offline console, migrations and the knowledge base."""
+"""`resident-bot kb ...`: import, list, remove and ask the knowledge base; export the log."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logsetup import configure_logging
-from knowledge.question_export import (
+from bot.config import Settings
+from knowledge.qa.question_export import (
     STATUS_LABELS,
     ExportFormat,
     ExportSelection,
     export_to_file,
-    format_for,
 )
-
-logger = logging.getLogger("bot")
-
-NO_TOKEN = (
-    "没有设置 TELEGRAM_BOT_TOKEN，无法连接 Telegram。\n"
-    "想先在终端里体验机器人，请运行：resident-bot console\n"
-    "No TELEGRAM_BOT_TOKEN set. To try the bot offline, run: resident-bot console"
-)
+from knowledge.spreadsheet import format_for
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="resident-bot", description="社区居民服务 Telegram 机器人 / resident engagement bot"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="调试日志 / debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="运行真实机器人（长轮询）/ run the live bot (long polling)")
-    start = sub.add_parser(
-        "start",
-        help="有 token 运行真实机器人，否则进入离线控制台 / run if a token is set, else console",
-    )
-    start.add_argument("--files", default="console-files", help=argparse.SUPPRESS)
-    console = sub.add_parser("console", help="离线终端对话 / chat with the bot offline")
-    console.add_argument("--files", default="console-files", help="机器人发送的文件保存到这里")
-
-    db = sub.add_parser("db", help="数据库 / database")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("migrate", help="应用数据库迁移 / apply schema migrations")
-
+def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     kb = sub.add_parser("kb", help="知识库 / knowledge base")
+    kb.set_defaults(handler=kb_main)
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     imp = kb_sub.add_parser("import", help="导入政策文件 / import documents")
     imp.add_argument("paths", nargs="+", type=Path)
@@ -95,7 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(STATUS_LABELS),
         help="只导出这种状态，可重复；默认全部 / only this status (repeatable; default: all)",
     )
-    return parser
 
 
 def _date_arg(raw: str) -> date:
@@ -107,30 +79,7 @@ def _date_arg(raw: str) -> date:
         ) from None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    token = settings.token.get() if settings.token else None
-    console = args.command == "console" or (args.command == "start" and token is None)
-    # The console's screen is the conversation: only warnings and errors interrupt it.
-    quiet = console or args.command in {"kb", "db"}
-    configure_logging(
-        token, logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO)
-    )
-    if args.command == "run":
-        return run_live(settings)
-    if args.command == "start" and settings.token is not None:
-        return run_live(settings)
-    if args.command in {"console", "start"}:
-        from bot.console import run_console
-
-        return asyncio.run(run_console(settings, Path(args.files)))
-    if args.command == "db":
-        return asyncio.run(migrate(settings))
+def kb_main(settings: Settings, args: argparse.Namespace) -> int:
     if args.kb_command == "export":
         return export_questions(settings, args)
     try:
@@ -142,44 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def run_live(settings: Settings) -> int:
-    if settings.token is None:
-        print(NO_TOKEN, file=sys.stderr)
-        return 2
-    from telegram import Update
-
-    from bot.application import build_application
-
-    app = build_application(settings)
-    # run_polling handles SIGINT/SIGTERM itself: it stops polling, finishes the update in
-    # hand, runs post_shutdown (closing the database) and returns.
-    app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
-    logger.info("Stopped")
-    return 0
-
-
-async def migrate(settings: Settings) -> int:
-    from storage.db import open_database
-    from storage.migrations import MigrationError, apply_migrations
-
-    try:
-        conn = await open_database(settings.db_path, migrate=False)
-    except OSError as exc:
-        print(f"无法打开数据库 / cannot open database: {exc}", file=sys.stderr)
-        return 1
-    try:
-        applied = await apply_migrations(conn)
-    except MigrationError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    finally:
-        await conn.close()
-    print("已是最新 / up to date" if not applied else "已应用 / applied: " + ", ".join(applied))
-    return 0
-
-
 async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.service import KnowledgeBase, KnowledgeImportError
+    from knowledge.qa.service import KnowledgeBase, KnowledgeImportError
     from storage.db import open_database
 
     conn = await open_database(settings.db_path)
@@ -273,14 +186,10 @@ async def _export(
 
 
 def _human_answer(question: str, answer: object) -> str:
-    from knowledge.service import Answer
+    from knowledge.qa.service import Answer
 
     assert isinstance(answer, Answer)
     lines = [f"问：{question}", "答：" + ("" if answer.answered else "（不确定，将转人工）")]
     for i, r in enumerate(answer.results, 1):
         lines.append(f"[{i}] ({r.score:.2f}) {r.text}\n    来源：{r.source}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

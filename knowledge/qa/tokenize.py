@@ -48,7 +48,7 @@ _HOW_MANY = re.compile(r"几[个类种项级天年次岁成户层栋位件样名
 
 
 def _data_lines(name: str) -> list[str]:
-    text = (resources.files("knowledge") / "data" / name).read_text(encoding="utf-8")
+    text = (resources.files("knowledge.qa") / "data" / name).read_text(encoding="utf-8")
     return [
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     ]
@@ -131,7 +131,7 @@ def tokenizer_fingerprint() -> str:
     """
     digest = hashlib.sha256(f"{TOKENIZER_VERSION}|{jieba.__version__}".encode())
     for name in ("domain_dict.txt", "stopwords.txt", "synonyms.txt"):
-        digest.update((resources.files("knowledge") / "data" / name).read_bytes())
+        digest.update((resources.files("knowledge.qa") / "data" / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.services import BotContext
-from handlers import texts
-from handlers.access import ensure_admin, ensure_staff, parse_id
-from handlers.menu import NEW_MESSAGES
+from handlers import callbacks
+from handlers import texts as common
+from handlers.access import NEW_MESSAGES, ensure_admin, ensure_staff, in_staff_place
+from handlers.admin import texts
+from handlers.callbacks import parse_id
+from handlers.context import BotContext
 from storage import staff_repo
 
-REMOVE_PREFIX = "staff:rm:"
+PREFIX = "staff"
+_ACTIONS = {"rm": 1}
 
 
 def _target_id(update: Update, args: list[str]) -> int | str | None:
@@ -37,6 +40,9 @@ async def staff_command(update: Update, context: BotContext) -> None:
     args = list(context.args or [])
     action = args.pop(0).lower() if args else "list"
     if action == "list":
+        if not in_staff_place(update, context):
+            await message.reply_text(common.NOT_IN_GROUP)
+            return
         await _send_list(update, context)
         return
     if action not in {"add", "remove", "rm", "del"}:
@@ -61,11 +67,9 @@ async def _add(update: Update, context: BotContext, user_id: int) -> None:
     actor = update.effective_user
     assert actor is not None
     assert update.effective_message is not None
-    db = context.services.db
-    if context.services.is_admin(user_id) or not await staff_repo.add_staff(db, user_id, actor.id):
+    if not await context.services.staff.add(context.services.db, user_id, actor.id):
         await update.effective_message.reply_text(texts.STAFF_ALREADY.format(user_id=user_id))
         return
-    await staff_repo.record_audit(db, actor.id, "staff.add", str(user_id))
     await update.effective_message.reply_text(texts.STAFF_ADDED.format(user_id=user_id))
 
 
@@ -74,16 +78,14 @@ async def _remove(update: Update, context: BotContext, user_id: int) -> str:
     assert actor is not None
     if context.services.is_admin(user_id):
         return texts.STAFF_IS_ADMIN.format(user_id=user_id)
-    db = context.services.db
-    if not await staff_repo.remove_staff(db, user_id):
+    if not await context.services.staff.remove(context.services.db, user_id, actor.id):
         return texts.STAFF_NOT_FOUND.format(user_id=user_id)
-    await staff_repo.record_audit(db, actor.id, "staff.remove", str(user_id))
     return texts.STAFF_REMOVED.format(user_id=user_id)
 
 
 async def _send_list(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    admins = sorted(context.services.settings.admin_ids)
+    admins = sorted(context.services.staff.admin_ids)
     members = await staff_repo.list_staff(context.services.db)
     head = texts.STAFF_LIST_HEAD.format(admins="、".join(str(a) for a in admins) or texts.NOBODY)
     lines = [f"• {m.user_id}（{m.added_at[:10]} 由 {m.added_by} 添加）" for m in members]
@@ -97,7 +99,7 @@ async def _send_list(update: Update, context: BotContext) -> None:
                 [
                     InlineKeyboardButton(
                         texts.STAFF_REMOVE_BUTTON.format(user_id=m.user_id),
-                        callback_data=f"{REMOVE_PREFIX}{m.user_id}",
+                        callback_data=callbacks.encode(PREFIX, "rm", m.user_id),
                     )
                 ]
                 for m in members[:20]
@@ -111,16 +113,18 @@ async def remove_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or not await ensure_admin(update, context):
         return
-    target = parse_id((query.data or "")[len(REMOVE_PREFIX) :])
-    if target is None:
-        await query.answer("按钮数据无效。", show_alert=True)
+    pressed = callbacks.parse(query.data, PREFIX, _ACTIONS)
+    if pressed is None:
+        await query.answer(common.STALE_BUTTON, show_alert=True)
         return
-    result = await _remove(update, context, target)
+    result = await _remove(update, context, pressed.id)
     await query.answer(result)
     if query.message is not None:
         await context.bot.send_message(query.message.chat.id, result)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("staff", staff_command, filters=NEW_MESSAGES))
-    app.add_handler(CallbackQueryHandler(remove_button, pattern=f"^{REMOVE_PREFIX}"))
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("staff", staff_command, filters=NEW_MESSAGES),
+        CallbackQueryHandler(remove_button, pattern=callbacks.pattern(PREFIX)),
+    ]
