@@ -1,0 +1,1 @@
+"""Households: linking accounts to homes, residents' own data, staff roster views."""

@@ -1,0 +1,1 @@
+"""Households: the register (roster) staff keep, and residents' links to their homes."""
