@@ -1,9 +1,11 @@
 """Update throughput: N text updates through the local Bot API server into
 (a) a bare python-telegram-bot echo application and (b) our bot answering /help.
 
-Both run in this process over real HTTP on 127.0.0.1, so the figure includes PTB's
-long polling, JSON and HTTP costs on both sides; the ratio is what our handlers,
-database writes and persistence cost on top of the bare library.
+The server runs in its own process (``python -m bot.local_api``), a fresh one for each
+application, so this process spends its CPU on the application alone: PTB's long polling,
+JSON and HTTP on the client side, plus, for (b), our handlers, database and persistence.
+The ratio (b)/(a) is what our code costs on top of the bare library. Updates are injected
+and replies counted through the server's test-control endpoints (bot/local_api/control.py).
 
     python bench/throughput.py [-n 2000] [--users 50]
 """
@@ -15,20 +17,24 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.application import build_application
 from bot.config import load_settings
-from bot.local_api import LocalBotApi, User
 from bot.runtime import running
 
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-token"
+App = Application[Any, Any, Any, Any, Any, Any]
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -37,30 +43,74 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(update.effective_message.text)
 
 
-async def measure(
-    api: LocalBotApi, app: Application[Any, Any, Any, Any, Any, Any], n: int, users: int, text: str
-) -> float:
-    async with running(app):
-        people = [User(id=20000 + i, first_name=f"居民{i}") for i in range(users)]
+class RemoteApi:
+    """The local Bot API server in a child process, driven over its control endpoints."""
+
+    def __init__(self, base_url: str, client: httpx.AsyncClient) -> None:
+        self.base_url = base_url  # http://127.0.0.1:PORT/bot
+        self._control = base_url.replace("/bot", "/control/bot", 1) + TOKEN
+        self._client = client
+
+    async def send_texts(self, messages: list[tuple[int, str]]) -> None:
+        """Each (user id, text): the user writes text in their private chat."""
+        body = {
+            "messages": [
+                {"user": {"id": uid, "first_name": f"居民{uid}"}, "text": text}
+                for uid, text in messages
+            ]
+        }
+        response = await self._client.post(f"{self._control}/messages", json=body)
+        response.raise_for_status()
+
+    async def wait_sent(self, count: int, limit: float = 600) -> int:
+        """Wait until the bot made `count` sendMessage calls in all; return the count."""
+        params = {"method": "sendMessage", "at_least": count, "timeout": limit}
+        response = await self._client.get(
+            f"{self._control}/calls", params=params, timeout=limit + 5
+        )
+        response.raise_for_status()
+        sent = int(response.json()["count"])
+        if sent < count:
+            raise TimeoutError(f"only {sent}/{count} replies within {limit}s")
+        return sent
+
+
+@asynccontextmanager
+async def server_process() -> AsyncIterator[RemoteApi]:
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot.local_api", "--port", "0", "--token", TOKEN),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = (await process.stdout.readline()).decode().strip()
+        if not base_url.startswith("http"):
+            raise RuntimeError(f"local Bot API server did not start: {base_url!r}")
+        async with httpx.AsyncClient(timeout=30) as client:
+            yield RemoteApi(base_url, client)
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def measure(make_app: Callable[[str], App], n: int, users: int, text: str) -> float:
+    async with server_process() as api, running(make_app(api.base_url)):
+        people = [20000 + i for i in range(users)]
         # Warm-up: one round so first-use costs (connections, caches) are not counted.
-        for person in people:
-            api.send_text(api.private_chat(person), person, text)
-        await _wait_sent(api, users)
-        start_count = len(api.calls_to("sendMessage"))
+        await api.send_texts([(uid, text) for uid in people])
+        start_count = await api.wait_sent(users)
+        batch = [(people[i % users], text) for i in range(n)]
         began = time.perf_counter()
-        for i in range(n):
-            person = people[i % users]
-            api.send_text(api.private_chat(person), person, text)
-        await _wait_sent(api, start_count + n)
+        await api.send_texts(batch)
+        await api.wait_sent(start_count + n)
         return n / (time.perf_counter() - began)
 
 
-async def _wait_sent(api: LocalBotApi, count: int, limit: float = 600) -> None:
-    deadline = time.perf_counter() + limit
-    while len(api.calls_to("sendMessage")) < count:
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"only {len(api.calls_to('sendMessage'))}/{count} replies")
-        await asyncio.sleep(0.01)
+def bare_app(base_url: str) -> App:
+    app = Application.builder().token(TOKEN).base_url(base_url).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
 
 
 async def main() -> None:
@@ -69,17 +119,15 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     args = parser.parse_args()
 
-    async with LocalBotApi(token=TOKEN) as api:
-        bare = Application.builder().token(TOKEN).base_url(api.base_url).build()
-        bare.add_handler(MessageHandler(filters.TEXT, echo))
-        bare_rate = await measure(api, bare, args.n, args.users, "你好")
+    bare_rate = await measure(bare_app, args.n, args.users, "你好")
 
     with tempfile.TemporaryDirectory() as tmp:
-        async with LocalBotApi(token=TOKEN) as api:
+
+        def ours(base_url: str) -> App:
             settings = load_settings(
                 {
                     "TELEGRAM_BOT_TOKEN": TOKEN,
-                    "TELEGRAM_API_URL": api.base_url,
+                    "TELEGRAM_API_URL": base_url,
                     "RESIDENT_BOT_DB": str(Path(tmp) / "bench.db"),
                     "RESIDENT_BOT_STAFF": "1",
                 },
@@ -87,10 +135,11 @@ async def main() -> None:
             )
             # The flood-control limiter is off here: it caps live sending at ~30 msg/s by
             # design, which would measure Telegram's limit instead of our code.
-            ours = build_application(settings, rate_limit=False)
-            ours_rate = await measure(api, ours, args.n, args.users, "/help")
+            return build_application(settings, rate_limit=False)
 
-    print(f"updates: {args.n} from {args.users} users, local Bot API over HTTP")
+        ours_rate = await measure(ours, args.n, args.users, "/help")
+
+    print(f"updates: {args.n} from {args.users} users; local Bot API in its own process")
     print(f"(a) bare PTB echo app:      {bare_rate:8.1f} updates/s")
     print(f"(b) resident bot, /help:    {ours_rate:8.1f} updates/s")
     print(f"ratio (b)/(a):              {ours_rate / bare_rate:8.2f}")

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.local_api import chats, messaging
+from bot.local_api import chats, control, messaging
 from bot.local_api.inject import InjectMixin
 from bot.local_api.inspection import InspectMixin
 from bot.local_api.messaging import Handler
@@ -79,6 +79,7 @@ class LocalBotApi(InjectMixin, InspectMixin):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        control.add_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         runner = web.AppRunner(
             app, handle_signals=False, shutdown_timeout=1.0, handler_cancellation=True

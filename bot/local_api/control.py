@@ -1,0 +1,56 @@
+"""Test-control endpoints: drive a server running in another process (``python -m bot.local_api``).
+
+A benchmark that runs the server in its own process cannot call ``send_text`` or read
+``calls`` directly; these two endpoints cover what it needs, under the bot's token:
+
+``POST /control/bot<token>/messages`` with ``{"messages": [{"user": {...}, "text": "..."}]}``
+    each user writes ``text`` in their private chat; answers ``{"message_ids": [...]}``.
+``GET /control/bot<token>/calls?method=sendMessage&at_least=N&timeout=S``
+    waits until ``method`` was called at least N times (or S seconds passed); answers
+    ``{"count": n}``, a long poll so the caller spends no CPU polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.local_api.objects import User
+
+if TYPE_CHECKING:
+    from bot.local_api.server import LocalBotApi
+
+
+def add_routes(app: web.Application, api: LocalBotApi) -> None:
+    async def messages(request: web.Request) -> web.Response:
+        if request.match_info["token"] != api.token:
+            raise web.HTTPNotFound
+        body = await request.json()
+        sent = []
+        for item in body["messages"]:
+            user = User(**item["user"])
+            sent.append(api.send_text(api.private_chat(user), user, str(item["text"])))
+        return web.json_response({"message_ids": [m["message_id"] for m in sent]})
+
+    async def calls(request: web.Request) -> web.Response:
+        if request.match_info["token"] != api.token:
+            raise web.HTTPNotFound
+        method = request.query["method"]
+        at_least = int(request.query.get("at_least", 0))
+        state = api.state
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(request.query.get("timeout", 0))
+        count = position = 0
+        while True:
+            for call in state.calls[position:]:  # counted incrementally: O(calls) overall
+                count += call.method == method
+            position = len(state.calls)
+            remaining = deadline - loop.time()
+            if count >= at_least or remaining <= 0:
+                return web.json_response({"count": count})
+            await state.calls_changed.wait(remaining)
+
+    app.router.add_post("/control/bot{token}/messages", messages)
+    app.router.add_get("/control/bot{token}/calls", calls)
