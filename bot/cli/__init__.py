@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 
-from bot.cli import db, kb, run
+from bot.cli import db, kb, roster, run
 from bot.config import ConfigError, load_settings
 from bot.logsetup import configure_logging
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parsers(sub)
     db.add_parsers(sub)
     kb.add_parsers(sub)
+    roster.add_parsers(sub)
     return parser
 
 
