@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.persistence import SQLitePersistence
 from bot.rate_limiter import ChatRateLimiter
 from bot.update_processor import ChatOrderedUpdateProcessor
-from handlers import admin, errors, menu, qa
+from handlers import admin, errors, households, menu, qa
 from handlers.context import BotContext, HandlerSettings, ResidentApplication, Services
 from handlers.feature import Feature
 from knowledge.qa.questions import QuestionService
@@ -33,7 +33,7 @@ BASE_COMMANDS = [
 
 def features() -> list[Feature]:
     """Every capability, in order; the menu's catch-alls end up last of all."""
-    return [admin.feature(), qa.feature(), menu.feature()]
+    return [admin.feature(), qa.feature(), households.feature(), menu.feature()]
 
 
 def build_application(
@@ -99,6 +99,8 @@ def register(app: ResidentApplication, parts: Sequence[Feature]) -> None:
     # than only on the timer, so a crash loses nothing a resident already typed.
     app.add_handler(TypeHandler(Update, _persist_now), group=99)
     app.add_error_handler(errors.on_error)
+    for part in parts:
+        part.jobs(app)
 
 
 def _commands(parts: Sequence[Feature]) -> list[BotCommand]:

@@ -15,13 +15,18 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import BaseHandler
 
-from handlers.context import MenuEntry
+from handlers.context import BotApp, MenuEntry
 
 Handlers = Callable[[], Sequence[BaseHandler[Any, Any, Any]]]
+Jobs = Callable[[BotApp], None]
 
 
 def _none() -> Sequence[BaseHandler[Any, Any, Any]]:
     return ()
+
+
+def _no_jobs(app: BotApp) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -34,3 +39,5 @@ class Feature:
     menu: Sequence[MenuEntry] = ()
     commands: Sequence[BotCommand] = ()
     staff_help: Sequence[str] = field(default=())
+    # Scheduled work (JobQueue: APScheduler underneath), set up once the app is built.
+    jobs: Jobs = _no_jobs
