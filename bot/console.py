@@ -3,6 +3,11 @@
 The Application is the same one `run` builds, with the same database; only the network is
 the in-process local server. Type as a resident; lines starting with `/` that the console
 knows (listed by `/console`) switch identity or chat, everything else goes to the bot.
+
+Everything the bot sends is shown, also what goes to other chats than the console user's
+(the asker's private chat after staff answer, the staff chat), marked with its recipient.
+`Console.run` reads lines from a queue and writes to a text stream, so a test drives the
+same loop with scripted lines (`open_console`) and no terminal.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ import asyncio
 import re
 import sys
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.application import build_application
 from bot.config import Settings
@@ -24,6 +31,8 @@ CONSOLE_TOKEN = "100000:CONSOLE-offline-token"
 CONSOLE_STAFF_ID = 900000001
 RESIDENT = User(id=10001, first_name="王阿姨", language_code="zh-hans")
 GROUP = Chat(id=-1001000000001, type="supergroup", title="幸福里小区业主群")
+BOT_USERNAME = "community_helper_bot"
+STAFF_CHAT_TITLE = "社区工作人员群"
 PRINTED = {
     "sendMessage",
     "editMessageText",
@@ -44,22 +53,60 @@ HELP = """控制台命令（其余输入都会作为消息发给机器人）:
 
 
 class Console:
-    def __init__(self, api: LocalBotApi, staff_id: int, files: Path) -> None:
+    """One console user talking to the bot; output goes to ``out``."""
+
+    def __init__(
+        self,
+        api: LocalBotApi,
+        staff_id: int,
+        files: Path,
+        out: TextIO | None = None,
+        quiet: float = 0.5,
+    ) -> None:
         self.api = api
         self.staff_id = staff_id
         self.files = files
+        self.out = out if out is not None else sys.stdout
+        self.quiet = quiet
         self.user = RESIDENT
         self.chat: Chat = api.private_chat(RESIDENT)
         self.in_group = False
         self.group_joined = False
-        self.cursor = 0
+        self.cursor = api.mark()
         self.buttons: list[dict[str, Any]] = []
         self.button_message: dict[str, Any] | None = None
+
+    def say(self, text: str = "", end: str = "\n") -> None:
+        print(text, end=end, file=self.out, flush=True)
 
     def prompt(self) -> str:
         where = "群聊" if self.in_group else "私聊"
         who = "工作人员" if self.user.id == self.staff_id else self.user.first_name
         return f"[{where} · {who} {self.user.id}] > "
+
+    async def run(self, lines: asyncio.Queue[str | None]) -> None:
+        """The read/print loop: act on each line until `/quit` or the end of input (None)."""
+        self.say(self.prompt(), end="")
+        while (line := await self.next_line(lines)) is not None:
+            if not await self.handle(line):
+                break
+            self.say(self.prompt(), end="")
+
+    async def next_line(self, lines: asyncio.Queue[str | None]) -> str | None:
+        """The next input line; meanwhile show what the bot sends on its own (a job, say)."""
+        waiting = asyncio.ensure_future(lines.get())
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=0.2)
+                if done:
+                    return waiting.result()
+                if self.has_output():
+                    # Below the prompt the user may be typing at, then the prompt again.
+                    self.say()
+                    await self.settle()
+                    self.say(self.prompt(), end="")
+        finally:
+            waiting.cancel()
 
     async def handle(self, line: str) -> bool:
         """Act on one input line; False to quit."""
@@ -69,7 +116,7 @@ class Console:
         if text in {"/quit", "/exit"}:
             return False
         if text == "/console":
-            print(HELP)
+            self.say(HELP)
             return True
         if text.startswith("/as "):
             self.switch_user(text[4:].strip())
@@ -99,11 +146,14 @@ class Console:
         elif re.fullmatch(r"\d{1,15}", who):
             self.user = User(id=int(who), first_name=f"居民{who}", language_code="zh-hans")
         else:
-            print("用法：/as staff | /as resident | /as <用户ID>")
+            self.say("用法：/as staff | /as resident | /as <用户ID>")
             return
-        if not self.in_group:
+        if self.in_group:
+            # Known to the server, so messages to this user's private chat show the name.
+            self.api.private_chat(self.user)
+        else:
             self.chat = self.api.private_chat(self.user)
-        print(f"（现在的身份：{self.user.first_name}，ID {self.user.id}）")
+        self.say(f"（现在的身份：{self.user.first_name}，ID {self.user.id}）")
 
     def switch_chat(self, group: bool) -> None:
         self.in_group = group
@@ -114,11 +164,11 @@ class Console:
                 self.group_joined = True
         else:
             self.chat = self.api.private_chat(self.user)
-        print(f"（已切换到{'群聊「' + (GROUP.title or '') + '」' if group else '私聊'}）")
+        self.say(f"（已切换到{'群聊「' + (GROUP.title or '') + '」' if group else '私聊'}）")
 
     def press(self, number: int) -> None:
         if not self.buttons or not 1 <= number <= len(self.buttons) or not self.button_message:
-            print("（没有这个按钮）")
+            self.say("（没有这个按钮）")
             return
         button = self.buttons[number - 1]
         if "callback_data" in button:
@@ -133,25 +183,32 @@ class Console:
             self.switch_chat(False)
             self.api.send_text(self.chat, self.user, f"/start {match[1]}")
         else:
-            print(f"（链接：{url}）")
+            self.say(f"（链接：{url}）")
 
     def send_file(self, path: Path) -> None:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            print(f"（无法读取文件：{exc}）")
+            self.say(f"（无法读取文件：{exc}）")
             return
         self.api.send_document(self.chat, self.user, path.name, data)
 
-    async def settle(self, quiet: float = 0.5, limit: float = 15.0) -> None:
+    async def settle(self, limit: float = 15.0) -> None:
         """Print the bot's output until it has been quiet for a moment."""
         loop = asyncio.get_running_loop()
         start = last = loop.time()
-        while loop.time() - last < quiet and loop.time() - start < limit:
+        while loop.time() - start < limit and (
+            loop.time() - last < self.quiet or self.api.pending_update_count
+        ):
             if self.flush():
                 last = loop.time()
             await asyncio.sleep(0.05)
         self.flush()
+
+    def has_output(self) -> bool:
+        return any(
+            call.method in PRINTED and call.error is None for call in self.api.calls[self.cursor :]
+        )
 
     def flush(self) -> bool:
         calls = self.api.calls
@@ -166,24 +223,33 @@ class Console:
     def show(self, method: str, params: dict[str, Any], result: Any) -> bool:
         if method == "answerCallbackQuery":
             if params.get("text"):
-                print(f"  💬 {params['text']}")
+                self.say(f"  💬 {params['text']}")
                 return True
             return False
-        if not isinstance(result, dict) or result.get("chat", {}).get("id") != self.chat.id:
+        if not isinstance(result, dict) or not isinstance(result.get("chat"), dict):
             return False
+        here = result["chat"].get("id") == self.chat.id
         label = "✏️ （修改）" if method.startswith("edit") else "🤖"
+        head = f"{label} " if here else f"{label} {recipient(result['chat'])}："
         if "text" in result:
-            print(f"{label} {result['text']}")
+            self.say(f"{head}{result['text']}")
+        elif not here:
+            self.say(head)
         if "document" in result:
             self.save_document(result)
         if "poll" in result:
             poll = result["poll"]
-            print(f"🗳 {poll['question']}: " + " / ".join(o["text"] for o in poll["options"]))
+            self.say(f"🗳 {poll['question']}: " + " / ".join(o["text"] for o in poll["options"]))
         markup = result.get("reply_markup", {}).get("inline_keyboard")
         if markup:
-            self.buttons = [b for row in markup for b in row]
-            self.button_message = result
-            print("   " + "  ".join(f"[{i}] {b['text']}" for i, b in enumerate(self.buttons, 1)))
+            buttons = [b for row in markup for b in row]
+            if here:
+                self.buttons = buttons
+                self.button_message = result
+                self.say("   " + "  ".join(f"[{i}] {b['text']}" for i, b in enumerate(buttons, 1)))
+            else:
+                # Only the people in that chat can press these; the console shows them.
+                self.say("   " + "  ".join(f"[{b['text']}]" for b in buttons))
         return True
 
     def save_document(self, message: dict[str, Any]) -> None:
@@ -193,8 +259,16 @@ class Console:
                 self.files.mkdir(parents=True, exist_ok=True)
                 target = self.files / name
                 target.write_bytes(doc.data)
-                print(f"📎 文件已保存：{target.resolve()}")
+                self.say(f"📎 文件已保存：{target.resolve()}")
                 return
+
+
+def recipient(chat: dict[str, Any]) -> str:
+    """Who a message went to: `→ 私聊 张阿姨(1001)` or `→ 群 幸福里业主群`."""
+    if chat.get("type") == "private":
+        name = " ".join(str(chat[k]) for k in ("first_name", "last_name") if chat.get(k))
+        return f"→ 私聊 {name}({chat.get('id')})"
+    return f"→ 群 {chat.get('title') or chat.get('id')}"
 
 
 def _stdin_lines() -> asyncio.Queue[str | None]:
@@ -211,9 +285,13 @@ def _stdin_lines() -> asyncio.Queue[str | None]:
     return queue
 
 
-async def run_console(settings: Settings, files: Path) -> int:
+@asynccontextmanager
+async def open_console(
+    settings: Settings, files: Path, out: TextIO | None = None, quiet: float = 0.5
+) -> AsyncIterator[Console]:
+    """The bot running against the local server, and a console on it that has greeted."""
     async with LocalBotApi(
-        token=CONSOLE_TOKEN, bot_username="community_helper_bot", bot_first_name="社区助手"
+        token=CONSOLE_TOKEN, bot_username=BOT_USERNAME, bot_first_name="社区助手"
     ) as api:
         staff_id = min(settings.admin_ids) if settings.admin_ids else CONSOLE_STAFF_ID
         local = replace(
@@ -222,19 +300,26 @@ async def run_console(settings: Settings, files: Path) -> int:
             file_url=api.base_file_url,
             admin_ids=settings.admin_ids | {staff_id},
         )
+        if settings.staff_chat_id is not None:
+            # Named, so notices to it read `→ 群 社区工作人员群` rather than a bare id.
+            api.state.remember(
+                Chat(id=settings.staff_chat_id, type="supergroup", title=STAFF_CHAT_TITLE)
+            )
         app = build_application(local, token=CONSOLE_TOKEN, rate_limit=False)
         async with running(app):
-            console = Console(api, staff_id, files)
-            print(
-                f"离线控制台已启动（数据库：{settings.db_path}）。输入 /console 查看控制台命令，"
-                f"/quit 退出。试试发送 /start"
+            console = Console(api, staff_id, files, out=out, quiet=quiet)
+            username = api.bot_user["username"]
+            console.say(
+                f"离线控制台已启动（数据库：{settings.db_path}）。机器人是 @{username}，"
+                f"在群里 @{username} 提问。输入 /console 查看控制台命令，/quit 退出。"
+                f"试试发送 /start"
             )
             console.cursor = api.mark()
-            lines = _stdin_lines()
-            print(console.prompt(), end="", flush=True)
-            while (line := await lines.get()) is not None:
-                if not await console.handle(line):
-                    break
-                print(console.prompt(), end="", flush=True)
+            yield console
+
+
+async def run_console(settings: Settings, files: Path) -> int:
+    async with open_console(settings, files) as console:
+        await console.run(_stdin_lines())
     print("\n再见！")
     return 0

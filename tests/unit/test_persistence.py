@@ -1,4 +1,5 @@
-"""SQLitePersistence on a real SQLite file: every kind of data round-trips and survives reopen."""
+"""SQLitePersistence on a real SQLite file: every kind of data round-trips and survives reopen,
+and only what changed is written (counted by SQLite itself, `total_changes`)."""
 
 from __future__ import annotations
 
@@ -132,3 +133,124 @@ async def test_persistence_stores_user_chat_and_bot_data_not_callback_data(store
     stored = store.persistence.store_data
     assert (stored.user_data, stored.chat_data, stored.bot_data) == (True, True, True)
     assert stored.callback_data is False
+
+
+def changes(store: Store) -> int:
+    """Rows SQLite has inserted, updated or deleted on this connection so far."""
+    return store.conn.total_changes
+
+
+async def test_an_unchanged_value_is_not_written_again(store: Store) -> None:
+    p = store.persistence
+    await p.update_user_data(1001, {"step": "地址", "名字": "张阿姨"})
+    await p.update_chat_data(-100123, {"bound": "幸福里3号楼"})
+    await p.update_bot_data({"broadcasts": 3})
+    await p.update_conversation("complaint", (1001, 1001), "DESCRIBE")
+    before = changes(store)
+
+    for _ in range(3):  # as after three `/help`s that touched nothing
+        await p.update_user_data(1001, {"step": "地址", "名字": "张阿姨"})
+        await p.update_chat_data(-100123, {"bound": "幸福里3号楼"})
+        await p.update_bot_data({"broadcasts": 3})
+        await p.update_conversation("complaint", (1001, 1001), "DESCRIBE")
+
+    assert changes(store) == before
+
+
+async def test_a_changed_value_is_written_each_time(store: Store, path: Path) -> None:
+    p = store.persistence
+    await p.update_user_data(1001, {"step": "地址"})
+    await p.update_conversation("complaint", (1001, 1001), "DESCRIBE")
+    await p.update_bot_data({"v": 1})
+    before = changes(store)
+
+    await p.update_user_data(1001, {"step": "电话", "地址": "3号楼201"})
+    await p.update_user_data(1002, {})  # a new user: unknown to the database, so written
+    await p.update_conversation("complaint", (1001, 1001), "PHOTOS")
+    await p.update_bot_data({"v": 2})
+    await p.update_chat_data(-100123, {"bound": "幸福里3号楼"})
+    await p.update_user_data(1001, {"step": "地址"})  # back to an earlier value: still written
+
+    assert changes(store) == before + 6
+    await store.conn.close()
+    again = await reopen(path)
+    try:
+        q = again.persistence
+        assert await q.get_user_data() == {1001: {"step": "地址"}, 1002: {}}
+        assert await q.get_conversations("complaint") == {(1001, 1001): "PHOTOS"}
+        assert await q.get_bot_data() == {"v": 2}
+    finally:
+        await again.conn.close()
+
+
+async def test_values_loaded_at_start_are_not_written_back(store: Store, path: Path) -> None:
+    """After a restart the loaded rows count as written: the first `/help` writes nothing."""
+    p = store.persistence
+    await p.update_user_data(1001, {"step": "地址"})
+    await p.update_chat_data(-100123, {"bound": "幸福里3号楼"})
+    await p.update_bot_data({"v": 1})
+    await p.update_conversation("complaint", (1001, 1001), "DESCRIBE")
+    await store.conn.close()
+
+    again = await reopen(path)
+    try:
+        q = again.persistence
+        users, chats = await q.get_user_data(), await q.get_chat_data()
+        bot_data, flows = await q.get_bot_data(), await q.get_conversations("complaint")
+        before = again.conn.total_changes
+        await q.update_user_data(1001, users[1001])
+        await q.update_chat_data(-100123, chats[-100123])
+        await q.update_bot_data(bot_data)
+        await q.update_conversation("complaint", (1001, 1001), flows[(1001, 1001)])
+        assert again.conn.total_changes == before
+
+        await q.update_conversation("complaint", (1001, 1001), "PHOTOS")
+        assert again.conn.total_changes == before + 1
+    finally:
+        await again.conn.close()
+
+
+async def test_drops_and_ended_conversations_delete_and_a_later_value_is_written(
+    store: Store,
+) -> None:
+    p = store.persistence
+    await p.update_user_data(1001, {"a": 1})
+    await p.update_chat_data(5, {"x": 1})
+    await p.update_conversation("complaint", (1001, 1001), "DESCRIBE")
+    before = changes(store)
+
+    await p.drop_user_data(1001)
+    await p.drop_chat_data(5)
+    await p.update_conversation("complaint", (1001, 1001), None)
+    assert changes(store) == before + 3
+    assert await p.get_user_data() == {}
+    assert await p.get_chat_data() == {}
+    assert await p.get_conversations("complaint") == {}
+
+    # The same values as before the drop are rows again, not skipped as "unchanged".
+    await p.update_user_data(1001, {"a": 1})
+    await p.update_chat_data(5, {"x": 1})
+    await p.update_conversation("complaint", (1001, 1001), "DESCRIBE")
+    assert changes(store) == before + 6
+    assert await p.get_user_data() == {1001: {"a": 1}}
+    assert await p.get_chat_data() == {5: {"x": 1}}
+    assert await p.get_conversations("complaint") == {(1001, 1001): "DESCRIBE"}
+
+
+async def test_a_failed_write_is_retried_on_the_next_run(store: Store) -> None:
+    p = store.persistence
+    await p.update_user_data(1001, {"a": 1})
+    # A real failure from SQLite, as a full disk would give.
+    await store.conn.execute(
+        "CREATE TRIGGER refuse BEFORE UPDATE ON ptb_user_data"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(aiosqlite.IntegrityError, match="disk full"):
+        await p.update_user_data(1001, {"a": 2})
+    await store.conn.execute("DROP TRIGGER refuse")
+    before = changes(store)
+
+    await p.update_user_data(1001, {"a": 2})
+
+    assert changes(store) == before + 1
+    assert await p.get_user_data() == {1001: {"a": 2}}
