@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -82,8 +83,22 @@ def _passage(row: aiosqlite.Row) -> StoredPassage:
     )
 
 
+# A document being written or removed in several short transactions carries a filename
+# starting with "/", which no real file name has (imports keep only `Path(name).name`): it
+# is invisible to search, listings and replacement until `finish_document` gives it its
+# real name in one statement, and `purge_unfinished` clears any left by a crash.
+_HIDDEN = "/"
+_VISIBLE = "filename NOT LIKE '/%'"
+_VISIBLE_PASSAGE = f"(doc_id IS NULL OR doc_id IN (SELECT id FROM kb_documents WHERE {_VISIBLE}))"
+# Rows per write transaction: other writers (questions, conversation state) wait at most
+# one batch, a few milliseconds, instead of a whole document.
+BATCH_ROWS = 500
+
+
 async def load_passages(conn: aiosqlite.Connection) -> list[StoredPassage]:
-    async with conn.execute(f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages ORDER BY id") as cur:
+    async with conn.execute(
+        f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE {_VISIBLE_PASSAGE} ORDER BY id"
+    ) as cur:
         return [_passage(row) for row in await cur.fetchall()]
 
 
@@ -96,9 +111,14 @@ async def passages_of_document(conn: aiosqlite.Connection, doc_id: int) -> list[
 
 async def find_document_ids(conn: aiosqlite.Connection, filename: str, title: str) -> list[int]:
     async with conn.execute(
-        "SELECT id FROM kb_documents WHERE filename = ? OR title = ?", (filename, title)
+        f"SELECT id FROM kb_documents WHERE (filename = ? OR title = ?) AND {_VISIBLE}",
+        (filename, title),
     ) as cur:
         return [int(row[0]) for row in await cur.fetchall()]
+
+
+class WriteAbandonedError(Exception):
+    """`keep_going` said stop (the bot is shutting down); the partial document was removed."""
 
 
 async def replace_document(
@@ -109,65 +129,188 @@ async def replace_document(
     sha256: str,
     imported_at: str,
     sections: Sequence[NewSection],
+    batch_rows: int = BATCH_ROWS,
+    keep_going: Callable[[], bool] | None = None,
 ) -> tuple[int, list[int]]:
-    """Insert a document, first deleting any with the same filename or title, atomically.
+    """Insert a document, replacing any with the same filename or title.
 
+    Written in transactions of at most `batch_rows` rows, hidden until complete; the
+    switch from the old version to the new one is a single statement, so a search sees
+    one version or the other, never half of one. Between batches `keep_going()` may
+    abandon the write (WriteAbandonedError), leaving the old version in place.
     Returns (new document id, ids of the replaced documents).
+    """
+    doc_id = await start_document(
+        conn, filename=filename, title=title, sha256=sha256, imported_at=imported_at
+    )
+    try:
+        await write_sections(
+            conn, doc_id, sections, imported_at, batch_rows=batch_rows, keep_going=keep_going
+        )
+        old_ids = await finish_document(conn, doc_id, filename=filename, title=title)
+    except BaseException:
+        await _purge(conn, doc_id, batch_rows)
+        raise
+    for old in old_ids:
+        await _purge(conn, old, batch_rows)
+    return doc_id, old_ids
+
+
+async def start_document(
+    conn: aiosqlite.Connection, *, filename: str, title: str, sha256: str, imported_at: str
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO kb_documents (title, filename, sha256, imported_at) VALUES (?, ?, ?, ?)",
+        (title, f"{_HIDDEN}importing/{secrets.token_hex(8)}/{filename}", sha256, imported_at),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _batches(
+    sections: Sequence[NewSection], batch_rows: int
+) -> Iterator[list[tuple[int, NewSection, int, int]]]:
+    """(ordinal, section, first passage, end passage) groups of at most `batch_rows` rows.
+
+    A section row counts as one row; a section with more passages than a batch holds is
+    continued in the next one.
+    """
+    batch: list[tuple[int, NewSection, int, int]] = []
+    room = batch_rows
+    for ordinal, section in enumerate(sections):
+        start = 0
+        new_row = 1
+        while True:
+            if room < new_row + 1 and batch:
+                yield batch
+                batch, room = [], batch_rows
+            take = max(1, min(len(section.passages) - start, room - new_row))
+            end = min(len(section.passages), start + take)
+            batch.append((ordinal, section, start, end))
+            room -= new_row + (end - start)
+            start, new_row = end, 0
+            if start >= len(section.passages):
+                break
+    if batch:
+        yield batch
+
+
+async def write_sections(
+    conn: aiosqlite.Connection,
+    doc_id: int,
+    sections: Sequence[NewSection],
+    imported_at: str,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    keep_going: Callable[[], bool] | None = None,
+) -> None:
+    section_ids: dict[int, int] = {}
+    for batch in _batches(sections, batch_rows):
+        if keep_going is not None and not keep_going():
+            raise WriteAbandonedError
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for ordinal, section, first, end in batch:
+                if ordinal not in section_ids:
+                    cur = await conn.execute(
+                        "INSERT INTO kb_sections (doc_id, ordinal, heading_path, text)"
+                        " VALUES (?, ?, ?, ?)",
+                        (
+                            doc_id,
+                            ordinal,
+                            json.dumps(section.heading_path, ensure_ascii=False),
+                            section.text,
+                        ),
+                    )
+                    section_ids[ordinal] = int(cur.lastrowid or 0)
+                await conn.executemany(
+                    "INSERT INTO kb_passages (kind, doc_id, section_id, ordinal, text, source,"
+                    " tokens, head_tokens, bigram_text, origin, created_at, body_source,"
+                    " head_source, bigram_source)"
+                    " VALUES ('doc', ?, ?, ?, ?, ?, ?, ?, ?, 'doc', ?, ?, ?, ?)",
+                    [
+                        (
+                            doc_id,
+                            section_ids[ordinal],
+                            i,
+                            p.text,
+                            p.source,
+                            p.tokens,
+                            p.head_tokens,
+                            p.bigram_text,
+                            imported_at,
+                            p.body_source,
+                            p.head_source,
+                            p.bigram_source,
+                        )
+                        for i, p in enumerate(section.passages[first:end], start=first)
+                    ],
+                )
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+
+
+async def finish_document(
+    conn: aiosqlite.Connection, doc_id: int, *, filename: str, title: str
+) -> list[int]:
+    """Make the document visible and hide the versions it replaces, in one transaction.
+
+    Returns the replaced ids; their rows are left for `_purge` (hidden meanwhile).
     """
     await conn.execute("BEGIN IMMEDIATE")
     try:
-        old_ids = await find_document_ids(conn, filename, title)
+        old_ids = [i for i in await find_document_ids(conn, filename, title) if i != doc_id]
         for old in old_ids:
-            await conn.execute("DELETE FROM kb_documents WHERE id = ?", (old,))
+            await conn.execute(
+                "UPDATE kb_documents SET filename = ? WHERE id = ?",
+                (f"{_HIDDEN}removing/{old}", old),
+            )
         cur = await conn.execute(
-            "INSERT INTO kb_documents (title, filename, sha256, imported_at) VALUES (?, ?, ?, ?)",
-            (title, filename, sha256, imported_at),
+            "UPDATE kb_documents SET filename = ? WHERE id = ?", (filename, doc_id)
         )
-        doc_id = int(cur.lastrowid or 0)
-        for ordinal, section in enumerate(sections):
-            cur = await conn.execute(
-                "INSERT INTO kb_sections (doc_id, ordinal, heading_path, text)"
-                " VALUES (?, ?, ?, ?)",
-                (
-                    doc_id,
-                    ordinal,
-                    json.dumps(section.heading_path, ensure_ascii=False),
-                    section.text,
-                ),
-            )
-            section_id = int(cur.lastrowid or 0)
-            await conn.executemany(
-                "INSERT INTO kb_passages (kind, doc_id, section_id, ordinal, text, source, tokens,"
-                " head_tokens, bigram_text, origin, created_at, body_source, head_source,"
-                " bigram_source) VALUES ('doc', ?, ?, ?, ?, ?, ?, ?, ?, 'doc', ?, ?, ?, ?)",
-                [
-                    (
-                        doc_id,
-                        section_id,
-                        i,
-                        p.text,
-                        p.source,
-                        p.tokens,
-                        p.head_tokens,
-                        p.bigram_text,
-                        imported_at,
-                        p.body_source,
-                        p.head_source,
-                        p.bigram_source,
-                    )
-                    for i, p in enumerate(section.passages)
-                ],
-            )
+        if not cur.rowcount:
+            raise LookupError(f"document {doc_id} vanished while it was being written")
         await conn.execute("COMMIT")
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
-    return doc_id, old_ids
+    return old_ids
+
+
+async def _purge(conn: aiosqlite.Connection, doc_id: int, batch_rows: int = BATCH_ROWS) -> None:
+    """Delete a (hidden) document a batch of rows at a time, each its own transaction."""
+    for table in ("kb_passages", "kb_sections"):
+        while True:
+            cur = await conn.execute(
+                f"DELETE FROM {table} WHERE id IN"
+                f" (SELECT id FROM {table} WHERE doc_id = ? LIMIT ?)",
+                (doc_id, batch_rows),
+            )
+            if (cur.rowcount or 0) < batch_rows:
+                break
+    await conn.execute("DELETE FROM kb_documents WHERE id = ?", (doc_id,))
+
+
+async def purge_unfinished(conn: aiosqlite.Connection) -> int:
+    """Remove documents a crash left half written or half removed; returns how many."""
+    async with conn.execute(f"SELECT id FROM kb_documents WHERE NOT ({_VISIBLE})") as cur:
+        ids = [int(row[0]) for row in await cur.fetchall()]
+    for doc_id in ids:
+        await _purge(conn, doc_id)
+    return len(ids)
 
 
 async def delete_document(conn: aiosqlite.Connection, doc_id: int) -> bool:
-    cur = await conn.execute("DELETE FROM kb_documents WHERE id = ?", (doc_id,))
-    return (cur.rowcount or 0) > 0
+    """Hide the document in one statement, then delete its rows in short transactions."""
+    cur = await conn.execute(
+        f"UPDATE kb_documents SET filename = ? WHERE id = ? AND {_VISIBLE}",
+        (f"{_HIDDEN}removing/{doc_id}", doc_id),
+    )
+    if not cur.rowcount:
+        return False
+    await _purge(conn, doc_id)
+    return True
 
 
 async def list_documents(conn: aiosqlite.Connection) -> list[DocumentRow]:
@@ -175,7 +318,7 @@ async def list_documents(conn: aiosqlite.Connection) -> list[DocumentRow]:
         "SELECT d.id, d.title, d.filename, d.imported_at,"
         " (SELECT COUNT(*) FROM kb_sections s WHERE s.doc_id = d.id) AS n_sections,"
         " (SELECT COUNT(*) FROM kb_passages p WHERE p.doc_id = d.id) AS n_passages"
-        " FROM kb_documents d ORDER BY d.id"
+        f" FROM kb_documents d WHERE {_VISIBLE} ORDER BY d.id"
     ) as cur:
         return [
             DocumentRow(

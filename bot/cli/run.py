@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,23 @@ def run_live(settings: Settings) -> int:
     from bot.application import build_application
 
     app = build_application(settings)
-    # run_polling handles SIGINT/SIGTERM itself: it stops polling, finishes the update in
-    # hand, runs post_shutdown (closing the database) and returns.
-    app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+
+    def stop_now() -> None:
+        # Application.stop() waits for the updates in hand, and a document import in hand
+        # may take a minute: kill its worker process first, so SIGTERM stops the bot within
+        # seconds whatever it is doing (the import reports it was interrupted; the old
+        # version of the document stays).
+        if app.services.kb is not None:
+            app.services.kb.stop_imports()
+        raise SystemExit
+
+    # Our own signal handlers instead of run_polling's, which only raise SystemExit; after
+    # it, run_polling stops polling, finishes the updates in hand, runs post_shutdown
+    # (closing the database) and returns.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
+        loop.add_signal_handler(sig, stop_now)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False, stop_signals=None)
     logger.info("Stopped")
     return 0

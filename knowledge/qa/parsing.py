@@ -21,12 +21,19 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from knowledge.normalize import clean_display
+from knowledge.qa.errors import KnowledgeImportError
+from knowledge.qa.headings import CN_NUMERALS, heading_level
+from knowledge.qa.pdf import pdf_lines
+from knowledge.upload_limits import (
+    MAX_INFLATED_BYTES,
+    MAX_TEXT_CHARS,
+    MAX_ZIP_ENTRIES,
+    UploadRejectedError,
+    check_text_length,
+    check_zip,
+)
 
 MAX_PASSAGE_CHARS = 400
-
-
-class KnowledgeImportError(Exception):
-    """A document could not be imported; str(exc) is a Chinese message for staff."""
 
 
 @dataclass(frozen=True)
@@ -84,31 +91,13 @@ def _is_boilerplate(line: str) -> bool:
 
 # --- headings ---------------------------------------------------------------------------
 
-_CN = "一二三四五六七八九十百零〇两"
-_HEADING_PATTERNS: list[tuple[int, re.Pattern[str]]] = [
-    (1, re.compile(rf"^第[{_CN}\d]+[章编部分]")),
-    (2, re.compile(rf"^第[{_CN}\d]+节")),
-    (3, re.compile(rf"^[{_CN}]+\s*[、.．]")),
-    (3, re.compile(rf"^第[{_CN}\d]+条")),
-    (4, re.compile(rf"^[(（]\s*[{_CN}]+\s*[)）]")),
-    (5, re.compile(r"^\d{1,2}\s*[、.．](?!\d)")),
-    (6, re.compile(r"^[(（]\s*\d{1,2}\s*[)）]")),
-    (7, re.compile(r"^[①-⑳]")),
-]
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 # A heading glued after a sentence end inside one line.
 _GLUED = re.compile(
-    rf"(?<=[。；;!?！？])\s*(?=(?:[(（][{_CN}]+[)）]|[{_CN}]{{1,3}}、|第[{_CN}\d]+条))"
+    rf"(?<=[。；;!?！？])\s*(?=(?:[(（][{CN_NUMERALS}]+[)）]|[{CN_NUMERALS}]{{1,3}}、|第[{CN_NUMERALS}\d]+条))"
 )
 _SENTENCE_END = "。！？；;!?"
 _HEAD_TITLE_CUT = re.compile(r"[。；;:：,，]")
-
-
-def heading_level(line: str) -> int | None:
-    for level, pattern in _HEADING_PATTERNS:
-        if pattern.match(line):
-            return level
-    return None
 
 
 def _subdoc_title(line: str) -> str | None:
@@ -148,17 +137,33 @@ def _is_list_item(line: str) -> bool:
 def _decode(data: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        _check_length(len(text))
+        return text
     raise KnowledgeImportError("无法识别文件的文字编码,请另存为 UTF-8 编码的文本文件后再导入。")
 
 
+def _check_length(chars: int) -> None:
+    try:
+        check_text_length(chars, MAX_TEXT_CHARS)
+    except UploadRejectedError as exc:
+        raise KnowledgeImportError(str(exc)) from None
+
+
 def _docx_lines(data: bytes) -> list[str]:
+    # A zip bomb is refused here, before python-docx reads (and lxml parses) every part.
+    try:
+        check_zip(data, MAX_INFLATED_BYTES, MAX_ZIP_ENTRIES)
+    except UploadRejectedError as exc:
+        raise KnowledgeImportError(str(exc)) from None
     try:
         import docx  # python-docx, imported lazily: it is slow to import
 
         document = docx.Document(io.BytesIO(data))
+    except MemoryError:
+        raise  # the worker's memory cap, reported as such
     except Exception as exc:
         raise KnowledgeImportError(
             "无法读取该 Word 文件,文件可能已损坏或不是 .docx 格式。"
@@ -181,6 +186,7 @@ def _docx_lines(data: bytes) -> list[str]:
             cells = [c.text.strip() for c in row.cells if c.text.strip()]
             if cells:
                 lines.append(";".join(dict.fromkeys(cells)) + "。")
+    _check_length(sum(map(len, lines)))
     return lines
 
 
@@ -194,9 +200,6 @@ def _markdown_line(line: str) -> str:
 def raw_lines(filename: str, data: bytes) -> list[str]:
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".pdf" or data.startswith(b"%PDF-"):
-        # Imported here: knowledge.pdf builds on this module's heading patterns.
-        from knowledge.pdf import pdf_lines
-
         return pdf_lines(data)
     is_zip = data[:4] == b"PK\x03\x04"
     if suffix == ".docx" or (is_zip and suffix not in (".txt", ".md", ".markdown")):

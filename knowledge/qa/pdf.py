@@ -1,4 +1,4 @@
-"""PDF → lines for `knowledge.parsing`: page text without page furniture, wrapped lines rejoined.
+"""PDF → lines for `knowledge.qa.parsing`: page text without furniture, wrapped lines rejoined.
 
 pypdf returns each page's text with a line break wherever the PDF broke a line, so every
 paragraph arrives cut into page-width pieces, and each page brings its running header,
@@ -24,7 +24,14 @@ import unicodedata
 from collections import Counter
 from itertools import pairwise
 
-from knowledge.parsing import KnowledgeImportError, heading_level
+from knowledge.qa.errors import KnowledgeImportError
+from knowledge.qa.headings import heading_level
+from knowledge.upload_limits import (
+    MAX_PDF_PAGES,
+    TOO_MANY_PAGES,
+    UploadRejectedError,
+    check_text_length,
+)
 
 UNREADABLE = (
     "无法读取该 PDF 文件，文件可能已损坏或不是 PDF 格式。请重新导出 PDF，或另存为 .docx 后再导入。"
@@ -60,11 +67,30 @@ def pdf_lines(data: bytes) -> list[str]:
         # pypdf opens a file with an empty user password itself (permissions-only
         # protection); FileNotDecryptedError means a real password, DependencyError an
         # AES-encrypted file without the optional `cryptography` package.
-        pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+        reader = PdfReader(io.BytesIO(data))
+        count = len(reader.pages)
     except (FileNotDecryptedError, DependencyError) as exc:
         raise KnowledgeImportError(ENCRYPTED) from exc
+    except MemoryError:
+        raise  # the worker's memory cap, reported as such
     except Exception as exc:  # pypdf warns that broken files may raise anything
         raise KnowledgeImportError(UNREADABLE) from exc
+    # Counting pages reads only the page tree; extracting text is what costs. The time a
+    # page may take is bounded by the worker's wall-clock limit (knowledge/isolated.py).
+    if count > MAX_PDF_PAGES:
+        raise KnowledgeImportError(TOO_MANY_PAGES.format(pages=count, limit=MAX_PDF_PAGES))
+    try:
+        pages = [page.extract_text() for page in reader.pages]
+    except (FileNotDecryptedError, DependencyError) as exc:
+        raise KnowledgeImportError(ENCRYPTED) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise KnowledgeImportError(UNREADABLE) from exc
+    try:
+        check_text_length(sum(map(len, pages)))
+    except UploadRejectedError as exc:
+        raise KnowledgeImportError(str(exc)) from None
     lines = _drop_page_furniture([[x.strip() for x in p.splitlines() if x.strip()] for p in pages])
     if not lines:
         raise KnowledgeImportError(NO_TEXT)

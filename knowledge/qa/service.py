@@ -3,7 +3,9 @@
 SQLite (storage/kb_repo.py) is the source of truth, including each passage's tokens; the
 in-memory `SearchIndex` is rebuilt from those stored tokens (no jieba on restart) and
 swapped in one assignment after every write, so `ask` never sees a half-built index.
-CPU-heavy work (parsing, tokenising, building arrays) runs in `asyncio.to_thread`.
+Parsing and tokenising an upload runs in a worker process (`knowledge/isolated.py`) under
+a memory cap and a time limit: in a thread it held the GIL for seconds, and a hostile file
+could take the whole machine. Building the index arrays runs in `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -21,26 +23,46 @@ from pathlib import Path
 
 import aiosqlite
 
-from knowledge.index import IndexEntry, SearchIndex
-from knowledge.normalize import canonical, clean_display, display_punctuation
-from knowledge.parsing import (
-    MAX_PASSAGE_CHARS,
-    KnowledgeImportError,
-    ParsedDocument,
-    parse_document,
-    split_passages,
+from knowledge.isolated import (
+    IsolatedWorker,
+    WorkerMemoryError,
+    WorkerStoppedError,
+    WorkerTimeoutError,
 )
-from knowledge.tokenize import init_tokenizer, tokenize, tokenizer_fingerprint
+from knowledge.normalize import canonical, clean_display, display_punctuation
+from knowledge.qa.errors import KnowledgeImportError
+from knowledge.qa.index import IndexEntry, SearchIndex
+from knowledge.qa.parsing import MAX_PASSAGE_CHARS
+from knowledge.qa.preparation import (
+    WARMUP,
+    PreparedDocument,
+    build_document_sections,
+    index_terms,
+    load_chunk,
+    new_passage,
+    prepare_document,
+)
+from knowledge.qa.tokenize import init_tokenizer, tokenize, tokenizer_fingerprint
+from knowledge.upload_limits import (
+    MAX_PARSE_SECONDS,
+    MAX_UPLOAD_BYTES,
+    MAX_WORKER_MEMORY_BYTES,
+    OUT_OF_MEMORY,
+    TOO_SLOW,
+    upload_too_large,
+)
 from storage import kb_repo
 from storage.clock import now_iso
 
 __all__ = [
+    "IMPORT_INTERRUPTED",
     "Answer",
     "DocumentInfo",
     "ImportSummary",
     "KnowledgeBase",
     "KnowledgeImportError",
     "SearchResult",
+    "build_document_sections",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,6 +91,8 @@ MIN_COVERAGE = 0.4
 # (coverage alone: 77 / 5).
 SUGGEST_COVERAGE = 0.25
 _HAS_WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+IMPORT_INTERRUPTED = "机器人正在停止或重启，导入已中断，原有内容保持不变。请稍后重新发送该文件。"
+IMPORT_CRASHED = "处理文件时出错，导入已中断，原有内容保持不变。请检查文件后重新导入。"
 
 
 @dataclass(frozen=True)
@@ -110,76 +134,12 @@ class DocumentInfo:
     imported_at: str
 
 
-def _source(title: str, path: tuple[str, ...]) -> str:
-    head = f"《{title}》"
-    return f"{head} {' › '.join(path)}" if path else head
-
-
-def _terms(text: str) -> str:
-    return " ".join(tokenize(canonical(text)))
-
-
-def _index_terms(body: str, head: str, bigram: str, heads: dict[str, str]) -> tuple[str, str, str]:
-    """(tokens, head_tokens, bigram_text) of a passage from the raw text they come from.
-
-    The one derivation used at import and when re-tokenising after a tokenizer change.
-    `heads` memoises heading terms: every passage of a section shares its heading.
-    """
-    if head not in heads:
-        heads[head] = _terms(head)
-    return _terms(body), heads[head], canonical(bigram)
-
-
-def _new_passage(
-    text: str,
-    source: str,
-    *,
-    body: str,
-    head: str,
-    bigram: str,
-    heads: dict[str, str],
-    full_text: str | None = None,
-) -> kb_repo.NewPassage:
-    tokens, head_tokens, bigram_text = _index_terms(body, head, bigram, heads)
-    return kb_repo.NewPassage(
-        text=text,
-        source=source,
-        tokens=tokens,
-        head_tokens=head_tokens,
-        bigram_text=bigram_text,
-        full_text=full_text,
-        body_source=body,
-        head_source=head,
-        bigram_source=bigram,
-    )
-
-
-def build_document_sections(parsed: ParsedDocument) -> list[kb_repo.NewSection]:
-    """Parsed document → sections with passages and their stored tokens (CPU heavy)."""
-    sections: list[kb_repo.NewSection] = []
-    heads: dict[str, str] = {}
-    for section in parsed.sections:
-        path = section.heading_path
-        head_text = " ".join(path if parsed.has_subdocs else (parsed.title, *path))
-        source = _source(parsed.title, path)
-        last_heading = path[-1] if path else ""
-        passages = [
-            _new_passage(
-                chunk, source, body=chunk, head=head_text, bigram=last_heading + chunk, heads=heads
-            )
-            for chunk in split_passages(section.text)
-        ]
-        if passages:
-            sections.append(kb_repo.NewSection(path, section.text, passages))
-    return sections
-
-
 def build_faq_passage(
     questions: list[str], answer: str, source: str = FAQ_SOURCE
 ) -> kb_repo.NewPassage:
     answer = clean_display(answer).strip()
     questions = [clean_display(q).strip() for q in questions if q.strip()]
-    return _new_passage(
+    return new_passage(
         answer[:MAX_PASSAGE_CHARS],
         source,
         body=answer,
@@ -205,7 +165,7 @@ def _entry(p: kb_repo.StoredPassage) -> IndexEntry:
 
 
 def _faq_file() -> Path | None:
-    path = Path(str(resources.files("knowledge") / "data" / "faq.json"))
+    path = Path(str(resources.files("knowledge.qa") / "data" / "faq.json"))
     return path if path.is_file() else None
 
 
@@ -240,10 +200,16 @@ class KnowledgeBase:
         self._doc_passages: dict[int, list[int]] = {}
         self._index = SearchIndex([])
         self._write_lock = asyncio.Lock()
+        # Parsing and tokenising uploads happens in this child process (started on the
+        # first import, retired when idle); `close` kills it at once.
+        self._worker = IsolatedWorker(max_memory_bytes=MAX_WORKER_MEMORY_BYTES, warmup=WARMUP)
+        self._closing = False
 
     @classmethod
     async def open(cls, conn: aiosqlite.Connection, *, load_faq: bool = True) -> KnowledgeBase:
         kb = cls(conn)
+        # Documents a crash left half written or half removed (hidden, never searched).
+        await kb_repo.purge_unfinished(conn)
         # jieba's dictionary load and the index load are independent: overlap them.
         jieba_ready = asyncio.ensure_future(asyncio.to_thread(init_tokenizer))
         # Both wait for jieba only when they have something to tokenise; in the steady
@@ -274,7 +240,7 @@ class KnowledgeBase:
             await jieba_ready
         heads: dict[str, str] = {}
         rows = await asyncio.to_thread(
-            lambda: [(s.id, *_index_terms(s.body, s.head, s.bigram, heads)) for s in sources]
+            lambda: [(s.id, *index_terms(s.body, s.head, s.bigram, heads)) for s in sources]
         )
         await kb_repo.update_index_terms(self._conn, rows, fingerprint=current)
         if stored is not None:
@@ -305,40 +271,83 @@ class KnowledgeBase:
     # --- documents ------------------------------------------------------------------
 
     async def import_bytes(self, filename: str, data: bytes) -> ImportSummary:
+        """Parse and tokenise in the worker process, then write in short transactions.
+
+        The document becomes searchable, and replaces an older version, only once it is
+        completely written; a failure or shutdown part-way leaves the old version as it was.
+        """
         name = Path(filename).name or "未命名"
-
-        def prepare() -> tuple[ParsedDocument, list[kb_repo.NewSection]]:
-            parsed = parse_document(name, data)
-            return parsed, build_document_sections(parsed)
-
-        parsed, sections = await asyncio.to_thread(prepare)
-        if not sections:
-            raise KnowledgeImportError("文件里没有可导入的文字。")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise KnowledgeImportError(upload_too_large(len(data)))
+        prepared = await self._prepare(name, data)
+        sections: list[kb_repo.NewSection] = []
+        for chunk in prepared.chunks:
+            sections.extend(await asyncio.to_thread(load_chunk, chunk))
         async with self._write_lock:
-            doc_id, replaced = await kb_repo.replace_document(
-                self._conn,
-                filename=name,
-                title=parsed.title,
-                sha256=hashlib.sha256(data).hexdigest(),
-                imported_at=now_iso(),
-                sections=sections,
-            )
-            for old in replaced:
-                for pid in self._doc_passages.pop(old, []):
-                    self._entries.pop(pid, None)
+            try:
+                doc_id, replaced = await kb_repo.replace_document(
+                    self._conn,
+                    filename=name,
+                    title=prepared.title,
+                    sha256=prepared.sha256,
+                    imported_at=now_iso(),
+                    sections=sections,
+                    keep_going=lambda: not self._closing,
+                )
+            except kb_repo.WriteAbandonedError:
+                raise KnowledgeImportError(IMPORT_INTERRUPTED) from None
             stored = await kb_repo.passages_of_document(self._conn, doc_id)
-            for p in stored:
-                self._entries[p.id] = _entry(p)
-            self._doc_passages[doc_id] = [p.id for p in stored]
-            await self._rebuild()
+            if not self._closing:  # the index dies with the process anyway
+                entries = await asyncio.to_thread(lambda: [_entry(p) for p in stored])
+                for old in replaced:
+                    for pid in self._doc_passages.pop(old, []):
+                        self._entries.pop(pid, None)
+                self._entries.update((e.passage_id, e) for e in entries)
+                self._doc_passages[doc_id] = [p.id for p in stored]
+                await self._rebuild()
         return ImportSummary(
             doc_id=doc_id,
-            title=parsed.title,
+            title=prepared.title,
             filename=name,
-            sections=len(sections),
+            sections=prepared.sections,
             passages=len(stored),
             replaced=bool(replaced),
         )
+
+    async def _prepare(self, name: str, data: bytes) -> PreparedDocument:
+        if self._closing:
+            raise KnowledgeImportError(IMPORT_INTERRUPTED)
+        try:
+            return await self._worker.run(MAX_PARSE_SECONDS, prepare_document, name, data)
+        except WorkerTimeoutError:
+            raise KnowledgeImportError(TOO_SLOW.format(seconds=int(MAX_PARSE_SECONDS))) from None
+        except WorkerMemoryError:
+            raise KnowledgeImportError(OUT_OF_MEMORY) from None
+        except WorkerStoppedError as exc:
+            if self._closing or exc.deliberate:
+                logger.info("Import of %r interrupted: the bot is stopping", name)
+                raise KnowledgeImportError(IMPORT_INTERRUPTED) from None
+            logger.exception("Import worker died while reading %r", name)
+            raise KnowledgeImportError(IMPORT_CRASHED) from None
+        except KnowledgeImportError:
+            raise
+        except Exception:
+            logger.exception("Import worker failed on %r", name)
+            raise KnowledgeImportError(IMPORT_CRASHED) from None
+
+    def stop_imports(self) -> None:
+        """Abort any import now: kill the worker process, stop writing between batches.
+
+        Synchronous, so the composition root can call it from a signal handler before
+        python-telegram-bot waits for running handlers to finish.
+        """
+        self._closing = True
+        self._worker.kill()
+
+    async def close(self) -> None:
+        """Stop imports for good and reap the worker process (post_shutdown)."""
+        self._closing = True
+        await self._worker.close()
 
     async def import_path(self, path: str | Path) -> ImportSummary:
         target = Path(path)
