@@ -38,6 +38,7 @@ class Feature:
     catch_alls: Handlers = _none
     menu: Sequence[MenuEntry] = ()
     commands: Sequence[BotCommand] = ()
+    help: Sequence[str] = ()  # lines of /help for everyone, each starting "\n• "
     staff_help: Sequence[str] = field(default=())
     # Scheduled work (JobQueue: APScheduler underneath), set up once the app is built.
     jobs: Jobs = _no_jobs

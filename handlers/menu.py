@@ -69,7 +69,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    text = texts.HELP_RESIDENT
+    text = texts.HELP_RESIDENT + "".join(context.services.help) + texts.HELP_RESIDENT_TAIL
     user = update.effective_user
     if context.services.is_staff(user.id if user else None):
         text += texts.HELP_STAFF + "".join(context.services.staff_help)

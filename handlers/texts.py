@@ -10,10 +10,11 @@ MENU_ITEMS: list[tuple[str, str]] = [
     ("tickets", "我的工单"),
     ("remind", "订阅提醒"),
     ("vote", "参与投票"),
+    ("me", "我的房屋"),
 ]
 MENU_LABELS = {key: label for key, label in MENU_ITEMS}
 # Flows that collect personal details run in a private chat, never in the group.
-PRIVATE_ONLY = {"complain", "renovate", "tickets", "remind", "vote"}
+PRIVATE_ONLY = {"complain", "renovate", "tickets", "remind", "vote", "me"}
 
 WELCOME = (
     "您好！我是{community}的社区助手 🏠\n"
@@ -28,9 +29,9 @@ HELP_RESIDENT = (
     "• 直接发文字提问，例如：“电动车能在楼道充电吗”\n"
     "• /menu 打开主菜单\n"
     "• /ask 问题 —— 在群里提问（也可以 @我 或回复我的消息）\n"
-    "• /start 重新开始\n"
-    "看不懂或答不上来的问题，我会转给社区工作人员。"
+    "• /start 重新开始"
 )
+HELP_RESIDENT_TAIL = "\n看不懂或答不上来的问题，我会转给社区工作人员。"
 HELP_STAFF = "\n\n工作人员命令"
 
 FEATURE_PENDING = (

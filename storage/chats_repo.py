@@ -67,10 +67,16 @@ async def migrate_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> 
             # The supergroup was already recorded (its first update raced the migration
             # message): carry the binding over and drop the old row.
             await conn.execute(
-                "UPDATE chats SET bound_name = COALESCE(bound_name,"
-                " (SELECT bound_name FROM chats WHERE chat_id = ?)), migrated_from = ?,"
-                " type = 'supergroup', status = 'member', updated_at = ? WHERE chat_id = ?",
-                (old_id, old_id, now_iso(), new_id),
+                "UPDATE chats SET"
+                " bound_name = COALESCE(bound_name, (SELECT bound_name FROM chats old"
+                " WHERE old.chat_id = ?)),"
+                " community = COALESCE(community, (SELECT community FROM chats old"
+                " WHERE old.chat_id = ?)),"
+                " building = COALESCE(building, (SELECT building FROM chats old"
+                " WHERE old.chat_id = ?)),"
+                " migrated_from = ?, type = 'supergroup', status = 'member', updated_at = ?"
+                " WHERE chat_id = ?",
+                (old_id, old_id, old_id, old_id, now_iso(), new_id),
             )
             await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
         else:
@@ -86,10 +92,19 @@ async def migrate_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> 
         raise
 
 
-async def bind_chat(conn: aiosqlite.Connection, chat_id: int, name: str) -> None:
+async def bind_chat(
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    name: str,
+    community: str | None = None,
+    building: str | None = None,
+) -> None:
+    """Record the group's name as typed, and the community/building it stands for
+    (canonical when the register knows them), which notices target."""
     await conn.execute(
-        "UPDATE chats SET bound_name = ?, updated_at = ? WHERE chat_id = ?",
-        (name, now_iso(), chat_id),
+        "UPDATE chats SET bound_name = ?, community = ?, building = ?, updated_at = ?"
+        " WHERE chat_id = ?",
+        (name, community, building, now_iso(), chat_id),
     )
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli import roster_codes
 from bot.config import Settings
 from knowledge.spreadsheet import format_for, write_csv, write_spreadsheet
 
@@ -28,6 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="文件里没有的房屋从该小区删除（有绑定账号的房屋除外）/ remove rooms not in the file",
     )
+    roster_codes.add_parser(roster_sub)
     export = roster_sub.add_parser(
         "export", help="导出房屋名册（默认 CSV 到标准输出）/ export the register"
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 
+import aiosqlite
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.ext import (
     BaseHandler,
@@ -18,7 +20,8 @@ from handlers import texts as common
 from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place, is_private
 from handlers.admin import texts
 from handlers.context import BotContext
-from storage import chats_repo, staff_repo
+from knowledge.households.addressing import canonical_building
+from storage import chats_repo, households_repo, staff_repo
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +84,12 @@ async def chat_migrated(update: Update, context: BotContext) -> None:
 
 
 async def bind_group(update: Update, context: BotContext) -> None:
-    """/bindgroup <name>: staff record which community or building a group belongs to."""
+    """/bindgroup <小区> [楼栋]: staff record which community or building a group belongs to.
+
+    Matched against the household register with the spellings import accepts (3 / 3号楼 /
+    3栋), so later features can target `building:幸福小区/3`; a name not in the register is
+    still recorded (a community without a roster still gets notices), and the reply says so.
+    """
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None or not await ensure_staff(update, context):
@@ -89,7 +97,8 @@ async def bind_group(update: Update, context: BotContext) -> None:
     if is_private(update):
         await message.reply_text(texts.BIND_ONLY_GROUP)
         return
-    name = " ".join(context.args or []).strip()
+    args = context.args or []
+    name = " ".join(args).strip()
     if not name:
         await message.reply_text(texts.BIND_USAGE)
         return
@@ -97,11 +106,49 @@ async def bind_group(update: Update, context: BotContext) -> None:
         await message.reply_text(texts.BIND_TOO_LONG)
         return
     db = context.services.db
+    community, building, registered = await _match_register(db, args)
     await chats_repo.touch_chat(db, chat.id, chat.type, chat.title)
-    await chats_repo.bind_chat(db, chat.id, name)
+    await chats_repo.bind_chat(db, chat.id, name, community, building)
     actor = update.effective_user
-    await staff_repo.record_audit(db, actor.id if actor else 0, "chat.bind", str(chat.id), name)
-    await message.reply_text(texts.BIND_DONE.format(name=name))
+    target = f"building:{community}/{building}" if building else f"community:{community}"
+    await staff_repo.record_audit(
+        db, actor.id if actor else 0, "chat.bind", str(chat.id), f"{name} → {target}"
+    )
+    reply = texts.BIND_DONE.format(name=name)
+    if not registered:
+        reply += texts.BIND_NOT_IN_REGISTER
+    await message.reply_text(reply)
+
+
+_TRAILING_BUILDING = re.compile(
+    r"^(?P<c>.+?)(?P<b>[0-9０-９一二三四五六七八九十A-Za-z]+(号楼|栋|幢|座))$"
+)
+
+
+async def _match_register(
+    db: aiosqlite.Connection, args: list[str]
+) -> tuple[str, str | None, bool]:
+    """(community, canonical building or None, whether the register holds them).
+
+    `幸福小区 3号楼`, `幸福小区 3`, and `幸福小区3号楼` in one word all name building 3.
+    """
+    community_text, building_text = args[0], " ".join(args[1:]).strip()
+    found = await households_repo.find_community(db, " ".join(args))
+    if found is not None:
+        return found, None, True
+    found = await households_repo.find_community(db, community_text)
+    if found is None and not building_text:
+        split = _TRAILING_BUILDING.match(community_text)
+        if split is not None:
+            in_register = await households_repo.find_community(db, split["c"])
+            if in_register is not None:
+                found, building_text = in_register, split["b"]
+    building = canonical_building(building_text) if building_text else None
+    if found is None:
+        return community_text, building, False
+    if building is None:
+        return found, None, True
+    return found, building, building in await households_repo.list_buildings(db, found)
 
 
 async def list_chats(update: Update, context: BotContext) -> None:

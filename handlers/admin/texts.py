@@ -4,7 +4,7 @@ from __future__ import annotations
 
 HELP_LINES = (
     "\n• /staff list | add <用户ID> | remove <用户ID>（也可回复某人的消息使用 add/remove）",
-    "\n• /bindgroup <小区/楼栋名称> —— 在群里使用，登记本群所属",
+    "\n• /bindgroup <小区> [楼栋] —— 在群里使用，登记本群属于哪个小区或楼栋",
     "\n• /chats —— 查看机器人所在的群（私聊或工作人员群里使用）",
 )
 
@@ -23,7 +23,7 @@ STAFF_LIST_HEAD = "管理员（配置）：{admins}\n工作人员："
 STAFF_LIST_EMPTY = "（暂无，使用 /staff add 添加）"
 STAFF_REMOVE_BUTTON = "移除 {user_id}"
 NOBODY = "（无）"
-BIND_USAGE = "用法：在群里发送 /bindgroup <小区或楼栋名称>，例如 /bindgroup 幸福里3号楼"
+BIND_USAGE = "用法：在群里发送 /bindgroup <小区> [楼栋]，例如 /bindgroup 幸福小区 3号楼"
 BIND_ONLY_GROUP = "/bindgroup 需要在群聊里使用。"
 BIND_DONE = "已登记：本群属于「{name}」。"
 BIND_TOO_LONG = "名称太长了，请控制在 40 个字以内。"
@@ -31,3 +31,4 @@ CHATS_HEAD = "机器人所在的群："
 CHATS_EMPTY = "机器人还没有加入任何群。"
 CHAT_LINE = "• {title}（{chat_id}）{status}{bound}"
 CHAT_STATUS = {"member": "", "left": " 已退出", "kicked": " 已被移出", "blocked": " 已屏蔽"}
+BIND_NOT_IN_REGISTER = "\n（房屋登记册里没有这个小区或楼栋，已按所写名称登记，通知仍可发到本群。）"

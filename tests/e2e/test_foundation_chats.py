@@ -91,12 +91,15 @@ async def test_bindgroup_then_migration_keeps_the_binding(
     await api.next_message(OLD_GROUP.id)
     api.send_text(OLD_GROUP, ADMIN, "/bindgroup 幸福里3号楼")
     done = await api.next_message(OLD_GROUP.id)
-    assert done["text"] == admin_texts.BIND_DONE.format(name="幸福里3号楼")
+    assert (
+        done["text"]
+        == admin_texts.BIND_DONE.format(name="幸福里3号楼") + admin_texts.BIND_NOT_IN_REGISTER
+    )
     assert (await chat_row(db, OLD_GROUP.id)) == (
         OLD_GROUP.id, "group", "幸福里3号楼邻里群", "member", "幸福里3号楼", None,
     )  # fmt: skip
     assert await rows(db, "SELECT actor_id, action, target, detail FROM audit_log") == [
-        (ADMIN.id, "chat.bind", str(OLD_GROUP.id), "幸福里3号楼")
+        (ADMIN.id, "chat.bind", str(OLD_GROUP.id), "幸福里3号楼 → community:幸福里3号楼")
     ]
 
     new_group = api.migrate_group(OLD_GROUP, NEW_SUPERGROUP_ID)
@@ -138,7 +141,7 @@ async def test_bindgroup_by_added_staff_and_its_errors(
     api.send_text(GROUP, STAFF, "/bindgroup 幸福里 5号楼")
     assert (await api.next_message(GROUP.id))["text"] == admin_texts.BIND_DONE.format(
         name="幸福里 5号楼"
-    )
+    ) + admin_texts.BIND_NOT_IN_REGISTER
     row = await chat_row(db, GROUP.id)
     assert row is not None
     assert row[4] == "幸福里 5号楼"

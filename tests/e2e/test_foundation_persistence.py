@@ -106,11 +106,13 @@ async def test_staff_chats_and_bindings_survive_restart(
     admin = api.private_chat(ADMIN)
     async with restart():
         api.send_text(admin, ADMIN, f"/staff add {STAFF.id}")
-        assert (await api.next_message(admin.id))["text"] == admin_texts.STAFF_ADDED.format(user_id=901)
+        assert (await api.next_message(admin.id))["text"] == admin_texts.STAFF_ADDED.format(
+            user_id=901
+        )
         api.send_text(GROUP, STAFF, "/bindgroup 幸福里3号楼")
         assert (await api.next_message(GROUP.id))["text"] == admin_texts.BIND_DONE.format(
             name="幸福里3号楼"
-        )
+        ) + admin_texts.BIND_NOT_IN_REGISTER
     async with restart() as app:
         await api.expect_no_message(GROUP.id, within=QUIET)
         staff = api.private_chat(STAFF)
