@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage import tickets_repo
+from storage import consultations_repo, tickets_repo
 
 # A process-wide key for databases that have no file (`:memory:` in tests): their codes die
 # with them anyway.
@@ -344,6 +344,7 @@ async def forget_user(conn: aiosqlite.Connection, user_id: int, at: str) -> None
         )
         # Records that must stay keep their content, without the person.
         await tickets_repo.forget_user(conn, user_id)
+        await consultations_repo.forget_voter(conn, user_id)
         await conn.execute("UPDATE kb_questions SET user_id = NULL WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM kb_feedback WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
