@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from knowledge.notices.schedules import DEFAULT_QUIET_HOURS, ScheduleError, parse_quiet_hours
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "data/resident-bot.db"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
@@ -57,6 +59,13 @@ class Settings:
     timezone: ZoneInfo
     community: str
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Messages per second overall (RESIDENT_BOT_SEND_RATE); above Telegram's 30 only for a
+    # bot that pays for broadcasts (RESIDENT_BOT_ALLOW_PAID_BROADCAST=1), up to 1000.
+    send_rate: int = 30
+    allow_paid_broadcast: bool = False
+    # Non-urgent reminders falling in this local window wait for its end
+    # (RESIDENT_BOT_QUIET_HOURS, "HH:MM-HH:MM"; "" for none).
+    quiet_hours: str = DEFAULT_QUIET_HOURS
 
     @property
     def tz_name(self) -> str:
@@ -146,6 +155,29 @@ def load_settings(
             "RESIDENT_BOT_COMMUNITY: 名称过长（最多 60 字）/ longer than 60 characters"
         )
 
+    paid = env.get("RESIDENT_BOT_ALLOW_PAID_BROADCAST", "").strip().lower() in {"1", "true", "yes"}
+    send_rate = 30
+    raw_rate = env.get("RESIDENT_BOT_SEND_RATE", "").strip()
+    if raw_rate:
+        ceiling = 1000 if paid else 30
+        if re.fullmatch(r"\d{1,4}", raw_rate) and 1 <= int(raw_rate) <= ceiling:
+            send_rate = int(raw_rate)
+        else:
+            problems.append(
+                f"RESIDENT_BOT_SEND_RATE: 应为 1–{ceiling} 的整数（超过 30 需设置"
+                f" RESIDENT_BOT_ALLOW_PAID_BROADCAST=1）/ must be an integer 1–{ceiling}"
+                f" (above 30 needs paid broadcasts) (got {raw_rate!r})"
+            )
+
+    quiet_hours = env.get("RESIDENT_BOT_QUIET_HOURS", DEFAULT_QUIET_HOURS).strip()
+    try:
+        parse_quiet_hours(quiet_hours)
+    except ScheduleError:
+        problems.append(
+            "RESIDENT_BOT_QUIET_HOURS: 应为 HH:MM-HH:MM（如 22:00-07:00），留空表示不设"
+            f" / expected HH:MM-HH:MM, empty for none (got {quiet_hours!r})"
+        )
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -157,4 +189,7 @@ def load_settings(
         staff_chat_id=staff_chat_id,
         timezone=timezone,
         community=community,
+        send_rate=send_rate,
+        allow_paid_broadcast=paid,
+        quiet_hours=quiet_hours,
     )

@@ -1,0 +1,1 @@
+"""Notices: targets, the outbox rows a notice becomes, and delivery decisions."""

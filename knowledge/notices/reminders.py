@@ -1,0 +1,339 @@
+"""Reminders: stored schedules whose occurrences become notices, each exactly once.
+
+The bot calls `tick(now)` every 30 s (one repeating job, rebuilt at every start; nothing of
+it is pickled). A tick looks, per enabled reminder, at the times after the reminder's
+`checked_until` up to `now`:
+
+- each occurrence is recorded (reminder, scheduled time) BEFORE its notice is queued; the
+  UNIQUE pair means a second tick, or a restart, finds it recorded and queues nothing;
+- one missed while the bot was down is queued late if within the reminder's grace period,
+  else recorded as skipped and logged (a garbage reminder after drop-off time is useless);
+- one falling in quiet hours (not urgent) is queued with `not_before` = the end of them.
+
+A crash between recording and queueing leaves the occurrence `pending`; the next tick looks
+for a notice carrying its ref (written in the notice's own transaction) and either marks it
+queued or queues it then. Why one tick rather than one job per reminder: the database stays
+the only schedule; edits, pauses, restarts and missed times need no job bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from knowledge.notices.schedules import (
+    DEFAULT_GRACE,
+    QuietHours,
+    Schedule,
+    Timing,
+    fire_times,
+    parse_schedule,
+    send_after,
+    timing,
+)
+from knowledge.notices.service import NoticeService
+from knowledge.notices.targets import Target, TargetError
+from storage import reminders_repo as repo
+from storage.clock import utc_now
+from storage.db import DatabaseHandle
+from storage.reminders_repo import Occurrence, Reminder
+
+logger = logging.getLogger(__name__)
+
+# The topics residents can subscribe to; the index is what buttons carry.
+TOPICS: tuple[str, ...] = ("垃圾分类", "消防安全", "社区通知")
+MAX_TEXT = 3500  # leaves room for the footer under Telegram's 4096
+# Occurrences missed beyond grace recorded one by one per tick; more are only counted.
+MAX_SKIPPED_RECORDED = 100
+
+# (topic) → footer text and (label, callback data) buttons for private chats.
+Footer = Callable[[str], tuple[str | None, Sequence[tuple[str, str]]]]
+
+
+def _no_footer(topic: str) -> tuple[str | None, Sequence[tuple[str, str]]]:
+    return None, ()
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    title: str
+    topic: str
+    schedule: str
+    spec: str
+    text: str
+
+
+def load_templates() -> list[Template]:
+    """The built-in reminder texts (knowledge/notices/data/reminder_templates.json)."""
+    raw = (resources.files("knowledge.notices") / "data" / "reminder_templates.json").read_text(
+        encoding="utf-8"
+    )
+    return [Template(**item) for item in json.loads(raw)]
+
+
+class ReminderError(ValueError):
+    """Input that cannot make a reminder (the message is English, for the CLI)."""
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    reminder: Reminder
+    schedule: Schedule
+    next_run: datetime | None
+
+
+@dataclass(frozen=True)
+class TodayItem:
+    at: datetime
+    reminder: Reminder
+    status: str | None  # the occurrence's status once recorded, else None (to come)
+
+
+@dataclass
+class TickResult:
+    queued: list[tuple[int, datetime, int]] = field(default_factory=list)  # rid, time, notice
+    late: list[tuple[int, datetime]] = field(default_factory=list)
+    held: list[tuple[int, datetime, datetime]] = field(default_factory=list)  # rid, t, until
+    skipped: list[tuple[int, datetime]] = field(default_factory=list)
+
+
+def schedule_of(reminder: Reminder) -> Schedule:
+    return parse_schedule(reminder.schedule_kind, reminder.spec, ZoneInfo(reminder.timezone))
+
+
+def occurrence_ref(reminder_id: int, scheduled_for: datetime | str) -> str:
+    stamp = scheduled_for if isinstance(scheduled_for, str) else repo.instant(scheduled_for)
+    return f"reminder:{reminder_id}@{stamp}"
+
+
+@dataclass
+class ReminderService:
+    database: DatabaseHandle
+    notices: NoticeService
+    tz: ZoneInfo
+    quiet: QuietHours | None
+    footer: Footer = _no_footer
+
+    # --- staff management ---------------------------------------------------------------
+
+    async def add(
+        self,
+        *,
+        schedule: Schedule,
+        target: str,
+        topic: str,
+        text: str,
+        created_by: int | None,
+        urgent: bool = False,
+        grace: timedelta = DEFAULT_GRACE,
+        template: str | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """Store a reminder; raise ReminderError for bad input. Only times after `now` fire."""
+        now = now or utc_now()
+        text = text.strip()
+        if not text:
+            raise ReminderError("empty reminder text")
+        if len(text) > MAX_TEXT:
+            raise ReminderError(f"reminder text over {MAX_TEXT} characters")
+        if topic not in TOPICS:
+            raise ReminderError(f"unknown topic {topic!r}; one of {', '.join(TOPICS)}")
+        try:
+            spec = Target.parse(target).spec()
+        except TargetError as exc:
+            raise ReminderError(str(exc)) from None
+        if schedule.next_run(now) is None:
+            raise ReminderError("the schedule never fires after now")
+        conn = await self.database.get()
+        return await repo.insert_reminder(
+            conn,
+            schedule_kind=schedule.kind.value,
+            spec=schedule.spec,
+            timezone=schedule.tz.key,
+            target=spec,
+            topic=topic,
+            text=text,
+            urgent=urgent,
+            grace_seconds=int(grace.total_seconds()),
+            template=template,
+            created_by=created_by,
+            checked_until=now,
+        )
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        return await repo.get_reminder(await self.database.get(), reminder_id)
+
+    async def pause(self, reminder_id: int) -> bool:
+        return await repo.set_enabled(await self.database.get(), reminder_id, False)
+
+    async def resume(self, reminder_id: int, *, now: datetime | None = None) -> bool:
+        """Resume; occurrences that fell due while paused are not sent afterwards."""
+        return await repo.set_enabled(
+            await self.database.get(), reminder_id, True, checked_until=now or utc_now()
+        )
+
+    async def delete(self, reminder_id: int) -> bool:
+        return await repo.delete_reminder(await self.database.get(), reminder_id)
+
+    async def list_all(self, *, now: datetime | None = None) -> list[ReminderView]:
+        now = now or utc_now()
+        views = []
+        for reminder in await repo.list_reminders(await self.database.get()):
+            schedule = schedule_of(reminder)
+            upcoming = schedule.next_run(now) if reminder.enabled else None
+            views.append(ReminderView(reminder, schedule, upcoming))
+        return views
+
+    async def today(self, *, now: datetime | None = None) -> list[TodayItem]:
+        """今天有什么提醒: every enabled reminder's times on today's local date."""
+        now = now or utc_now()
+        day: date = now.astimezone(self.tz).date()
+        conn = await self.database.get()
+        start = datetime.combine(day, datetime.min.time(), tzinfo=self.tz)
+        recorded = {
+            (o.reminder_id, o.scheduled_for): o.status
+            for o in await repo.occurrences_between(conn, start, start + timedelta(days=1))
+        }
+        items = [
+            TodayItem(at, reminder, recorded.get((reminder.id, repo.instant(at))))
+            for reminder in await repo.list_reminders(conn, enabled_only=True)
+            for at in schedule_of(reminder).times_on(day)
+        ]
+        return sorted(items, key=lambda i: (i.at, i.reminder.id))
+
+    async def send_test(self, reminder_id: int, chat_id: int, *, by: int) -> int | None:
+        """Queue the reminder's text once to one chat (staff's 'send a test to myself')."""
+        reminder = await self.get(reminder_id)
+        if reminder is None:
+            return None
+        footer, buttons = self.footer(reminder.topic)
+        return await self.notices.create_notice(
+            text=reminder.text,
+            kind="reminder",
+            target=Target.chats([chat_id]),
+            topic=None,
+            urgent=True,  # a test is wanted now, quiet hours or not
+            pin=False,
+            created_by=by,
+            ref=f"reminder-test:{reminder_id}",
+            private_footer=footer,
+            private_buttons=buttons,
+        )
+
+    # --- the tick ---------------------------------------------------------------------
+
+    async def tick(self, now: datetime | None = None) -> TickResult:
+        """Queue every occurrence due by `now` exactly once (see the module docstring)."""
+        now = now or utc_now()
+        result = TickResult()
+        conn = await self.database.get()
+        for occurrence in await repo.pending_occurrences(conn):
+            await self._recover(occurrence, now, result)
+        for reminder in await repo.list_reminders(conn, enabled_only=True):
+            try:
+                await self._tick_one(reminder, now, result)
+            except Exception:
+                # One broken reminder must not stop the others.
+                logger.exception("reminder %d: tick failed", reminder.id)
+        return result
+
+    async def _tick_one(self, reminder: Reminder, now: datetime, result: TickResult) -> None:
+        conn = await self.database.get()
+        trigger = schedule_of(reminder).trigger()
+        grace = timedelta(seconds=reminder.grace_seconds)
+        checked = repo.parse_instant(reminder.checked_until)
+        cutoff = now - max(grace, timedelta(0))
+        missed = list(fire_times(trigger, checked, cutoff - timedelta(microseconds=1)))
+        if missed:
+            logger.warning(
+                "reminder %d: %d occurrence(s) missed beyond the %d s grace period, skipped"
+                " (%s … %s)",
+                reminder.id,
+                len(missed),
+                reminder.grace_seconds,
+                missed[0].isoformat(),
+                missed[-1].isoformat(),
+            )
+        for moment in missed[-MAX_SKIPPED_RECORDED:]:
+            if await repo.record_occurrence(
+                conn, reminder.id, moment, status=repo.SKIPPED, detail="missed beyond grace"
+            ):
+                result.skipped.append((reminder.id, moment))
+        start = max(checked, cutoff - timedelta(microseconds=1))
+        for moment in fire_times(trigger, start, now):
+            occurrence_id = await repo.record_occurrence(
+                conn, reminder.id, moment, status=repo.PENDING
+            )
+            if occurrence_id is None:
+                continue  # recorded by an earlier tick: queued then (or being recovered)
+            await self._queue(reminder, occurrence_id, moment, now, result)
+        await repo.advance_checked(conn, reminder.id, now)
+
+    async def _recover(self, occurrence: Occurrence, now: datetime, result: TickResult) -> None:
+        """A `pending` occurrence: the process died between recording and queueing it, or
+        queueing failed. Queue it now unless its notice exists or its grace has passed."""
+        conn = await self.database.get()
+        notice_id = await repo.notice_for_ref(
+            conn, occurrence_ref(occurrence.reminder_id, occurrence.scheduled_for)
+        )
+        if notice_id is not None:
+            await repo.mark_queued(conn, occurrence.id, notice_id)
+            return
+        reminder = await repo.get_reminder(conn, occurrence.reminder_id)
+        if reminder is None or not reminder.enabled:
+            await repo.mark_closed(conn, occurrence.id, repo.SKIPPED, "reminder paused or gone")
+            return
+        await self._queue(
+            reminder, occurrence.id, repo.parse_instant(occurrence.scheduled_for), now, result
+        )
+
+    async def _queue(
+        self,
+        reminder: Reminder,
+        occurrence_id: int,
+        moment: datetime,
+        now: datetime,
+        result: TickResult,
+    ) -> None:
+        conn = await self.database.get()
+        when = timing(moment, now, timedelta(seconds=reminder.grace_seconds))
+        if when is Timing.MISSED:
+            logger.warning("reminder %d: occurrence %s beyond grace, skipped", reminder.id, moment)
+            await repo.mark_closed(conn, occurrence_id, repo.SKIPPED, "missed beyond grace")
+            result.skipped.append((reminder.id, moment))
+            return
+        try:
+            target = Target.parse(reminder.target)
+        except TargetError as exc:
+            await repo.mark_closed(conn, occurrence_id, repo.FAILED, f"bad target: {exc}")
+            return
+        hold = send_after(moment, now, urgent=reminder.urgent, quiet=self.quiet, tz=self.tz)
+        footer, buttons = self.footer(reminder.topic)
+        # If this raises the occurrence stays pending and the next tick retries it.
+        notice_id = await self.notices.create_notice(
+            text=reminder.text,
+            kind="reminder",
+            target=target,
+            topic=reminder.topic,
+            urgent=reminder.urgent,
+            pin=False,
+            created_by=0,
+            ref=occurrence_ref(reminder.id, moment),
+            not_before=hold,
+            private_footer=footer,
+            private_buttons=buttons,
+        )
+        late = when is Timing.LATE
+        await repo.mark_queued(conn, occurrence_id, notice_id, send_after=hold, late=late)
+        result.queued.append((reminder.id, moment, notice_id))
+        if late:
+            logger.info("reminder %d: occurrence %s sent late (within grace)", reminder.id, moment)
+            result.late.append((reminder.id, moment))
+        if hold is not None:
+            result.held.append((reminder.id, moment, hold))
