@@ -9,17 +9,20 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
+from bot import delivery_worker
 from bot.config import Settings
 from bot.persistence import SQLitePersistence
-from bot.rate_limiter import ChatRateLimiter
+from bot.rate_limiter import ChatRateLimiter, FloodLimits
 from bot.update_processor import ChatOrderedUpdateProcessor
-from handlers import admin, errors, households, menu, qa
+from handlers import admin, consult, errors, households, menu, notices, qa, reminders, tickets
 from handlers.context import BotContext, HandlerSettings, ResidentApplication, Services
 from handlers.feature import Feature
 from knowledge.qa.questions import QuestionService
 from knowledge.qa.service import KnowledgeBase
 from knowledge.staff import StaffDirectory
 from knowledge.throttle import UserThrottle
+from knowledge.tickets.categories import load_catalog
+from knowledge.tickets.service import TicketService
 from storage.db import DatabaseHandle
 
 logger = logging.getLogger(__name__)
@@ -33,7 +36,16 @@ BASE_COMMANDS = [
 
 def features() -> list[Feature]:
     """Every capability, in order; the menu's catch-alls end up last of all."""
-    return [admin.feature(), qa.feature(), households.feature(), menu.feature()]
+    return [
+        admin.feature(),
+        qa.feature(),
+        households.feature(),
+        tickets.feature(),
+        notices.feature(),
+        consult.feature(),
+        reminders.feature(),
+        menu.feature(),
+    ]
 
 
 def build_application(
@@ -54,11 +66,13 @@ def build_application(
             community=settings.community,
             staff_chat_id=settings.staff_chat_id,
             timezone=settings.timezone,
+            quiet_hours=settings.quiet_hours,
         ),
         database=database,
         staff=StaffDirectory(settings.admin_ids),
         throttle=UserThrottle(),
         menu=[entry for f in parts for entry in f.menu],
+        help=[line for f in parts for line in f.help],
         staff_help=[line for f in parts for line in f.staff_help],
     )
     builder = (
@@ -79,11 +93,14 @@ def build_application(
     if rate_limit:
         # Telegram's flood limits (30 msg/s overall, 20/min per group, ~1/s per chat); a 429
         # pauses only the chat it was for, and is retried a few times.
-        builder = builder.rate_limiter(ChatRateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # The overall rate is RESIDENT_BOT_SEND_RATE (above 30 only with paid broadcasts).
+        limiter = ChatRateLimiter(FloodLimits(overall=(settings.send_rate, 1.0)), max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     # --- end of concurrency and flood control ---
     app = builder.build()
     assert isinstance(app, ResidentApplication)
     register(app, parts)
+    delivery_worker.install(app, settings)  # the outbox's one worker (notices, reminders)
     return app
 
 
@@ -117,6 +134,10 @@ async def _post_init(app: Any) -> None:
     await services.staff.load(conn)
     services.kb = await KnowledgeBase.open(conn)
     services.qa = QuestionService(services.database, services.kb)
+    services.tickets = TicketService(
+        services.database, load_catalog(), tz=services.settings.timezone
+    )
+    await delivery_worker.start(app)
     await app.bot.set_my_commands(_commands(features()))
     logger.info(
         "Bot @%s ready; %d knowledge passages", app.bot.username, services.kb.passage_count()
@@ -125,4 +146,7 @@ async def _post_init(app: Any) -> None:
 
 async def _post_shutdown(app: Any) -> None:
     services: Services = app.services
+    await delivery_worker.stop(app)
+    if services.kb is not None:
+        await services.kb.close()  # kills and reaps a document-import worker process
     await services.database.close()

@@ -20,8 +20,10 @@ from knowledge.throttle import UserThrottle
 from storage.db import DatabaseHandle
 
 if TYPE_CHECKING:
+    from knowledge.notices.service import NoticeService
     from knowledge.qa.questions import QuestionService
     from knowledge.qa.service import KnowledgeBase
+    from knowledge.tickets.service import TicketService
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class HandlerSettings:
     community: str
     staff_chat_id: int | None
     timezone: ZoneInfo
+    quiet_hours: str = "22:00-07:00"  # RESIDENT_BOT_QUIET_HOURS; "" for none
 
     @property
     def tz_name(self) -> str:
@@ -61,9 +64,12 @@ class Services:
     staff: StaffDirectory
     throttle: UserThrottle
     menu: Sequence[MenuEntry] = ()
+    help: Sequence[str] = ()
     staff_help: Sequence[str] = ()
     kb: KnowledgeBase | None = None
     qa: QuestionService | None = None
+    notices: NoticeService | None = None
+    tickets: TicketService | None = None
     # Chats already recorded in this process: spares a write per incoming message.
     seen_chats: set[int] = field(default_factory=set)
 

@@ -12,7 +12,7 @@ from handlers import callbacks
 from handlers.context import Services
 from handlers.reminders import texts as t
 from knowledge.notices.reminders import TOPICS, ReminderService
-from knowledge.notices.schedules import DEFAULT_QUIET_HOURS, QuietHours, parse_quiet_hours
+from knowledge.notices.schedules import QuietHours, parse_quiet_hours
 
 SUBSCRIBE_PREFIX = "rsub"
 # on/off toggle a topic in the /subscribe panel; stop is the footer's one-tap unsubscribe.
@@ -21,7 +21,7 @@ SUBSCRIBE_ACTIONS = {"on": 1, "off": 1, "stop": 1, "done": 0}
 
 def quiet_hours(services: Services) -> QuietHours | None:
     """RESIDENT_BOT_QUIET_HOURS as the root passed it (HandlerSettings.quiet_hours)."""
-    spec = getattr(services.settings, "quiet_hours", DEFAULT_QUIET_HOURS)
+    spec = services.settings.quiet_hours
     if isinstance(spec, QuietHours) or spec is None:
         return spec
     return parse_quiet_hours(str(spec))
