@@ -13,7 +13,7 @@ from bot.application import build_application
 from bot.config import Settings, load_settings
 from bot.local_api import Chat, LocalBotApi, User
 from bot.runtime import running
-from bot.services import ResidentApplication
+from handlers.context import ResidentApplication
 
 TOKEN = "123456:TEST-e2e-token"
 ADMIN = User(id=900, first_name="李主任", language_code="zh-hans")
@@ -22,7 +22,6 @@ RESIDENT = User(id=1001, first_name="张阿姨", language_code="zh-hans")
 NEIGHBOUR = User(id=1002, first_name="老王", language_code="zh-hans")
 GROUP = Chat(id=-1001234567890, type="supergroup", title="幸福里业主群")
 STAFF_CHAT = Chat(id=-1009999999999, type="supergroup", title="社区工作群")
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 
 @pytest.fixture
@@ -34,12 +33,16 @@ async def api() -> AsyncIterator[LocalBotApi]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, api: LocalBotApi) -> dict[str, str]:
-    """The environment the bot is configured from; tests may change it before `bot` starts."""
+def env(seeded_db: Path, api: LocalBotApi) -> dict[str, str]:
+    """The environment the bot is configured from; tests may change it before `bot` starts.
+
+    The database is this test's copy of one prepared per run (migrated, bundled FAQ
+    seeded), which is what a fresh bot would have built for itself on first start.
+    """
     return {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": api.base_url,
-        "RESIDENT_BOT_DB": str(tmp_path / "bot.db"),
+        "RESIDENT_BOT_DB": str(seeded_db),
         "RESIDENT_BOT_STAFF": str(ADMIN.id),
         "RESIDENT_BOT_STAFF_CHAT": str(STAFF_CHAT.id),
         "RESIDENT_BOT_COMMUNITY": "幸福里社区",

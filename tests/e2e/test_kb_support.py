@@ -1,4 +1,4 @@
-"""Shared helpers for the policy Q&A end-to-end tests (test_kb_*.py); holds no tests itself.
+"""Helpers for the policy Q&A end-to-end tests (test_kb_*.py); holds no tests itself.
 
 The `test_kb_` name only keeps the file inside the Q&A tests' own namespace.
 """
@@ -11,12 +11,12 @@ from typing import Any
 import aiosqlite
 
 from bot.local_api import Chat, LocalBotApi, User
-from handlers import knowledge_texts as t
 from handlers import texts
+from handlers.qa import texts as t
 from tests.e2e.conftest import (
     button_data,
     buttons,
-    forge_press,  # noqa: F401  (shared with other test modules)
+    forge_press,  # noqa: F401  (re-exported for the other test modules)
     rows,
 )
 

@@ -13,21 +13,20 @@ import aiosqlite
 import pytest
 from openpyxl import load_workbook
 
-from knowledge.question_export import (
+from knowledge.qa.question_export import (
     SOURCE_GONE,
     SUGGESTED_SOURCE,
     ExportFormat,
     ExportSelection,
     write_question_log,
 )
-from knowledge.service import MIN_COVERAGE, SUGGEST_COVERAGE, KnowledgeBase
+from knowledge.qa.service import MIN_COVERAGE, SUGGEST_COVERAGE, KnowledgeBase
 from storage import kb_questions_repo as questions
 from storage.db import open_database
 from storage.migrations import apply_migrations, bundled_migrations
 from tests.unit.test_cli_kb import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_EVAL = REPO.parent / "shared" / "eval" / "kb_dev.jsonl"
 HELDOUT_EVAL = REPO / "bench" / "data" / "kb_heldout.jsonl"
 # In-scope phrasings, each diluted below with nouns no passage uses: every such noun
 # lowers the best passage's coverage, so some count of them lands between the bounds.
@@ -40,11 +39,10 @@ def candidate_questions() -> Iterator[str]:
     for base in BASES:
         for n in range(1, len(FOREIGN_NOUNS) + 1):
             yield f"{base}，{'、'.join(FOREIGN_NOUNS[:n])}"
-    for path in (SHARED_EVAL, HELDOUT_EVAL):
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    yield str(json.loads(line)["q"])
+    # Then the held-out questions, which ship with the repository.
+    for line in HELDOUT_EVAL.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            yield str(json.loads(line)["q"])
 
 
 def find_suggested_question(kb: KnowledgeBase, *, min_results: int = 2) -> str:
@@ -61,15 +59,18 @@ def find_suggested_question(kb: KnowledgeBase, *, min_results: int = 2) -> str:
 
 
 @pytest.fixture
-async def conn() -> AsyncIterator[aiosqlite.Connection]:
-    connection = await open_database(":memory:")
+async def conn(seeded_db: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """A database with the bundled FAQ, as a bot has after its first start."""
+    connection = await open_database(seeded_db)
     yield connection
     await connection.close()
 
 
 @pytest.fixture
-async def kb(conn: aiosqlite.Connection) -> KnowledgeBase:
-    return await KnowledgeBase.open(conn)
+async def kb(conn: aiosqlite.Connection) -> AsyncIterator[KnowledgeBase]:
+    knowledge = await KnowledgeBase.open(conn)
+    yield knowledge
+    await knowledge.close()
 
 
 def test_bounds_are_ordered() -> None:
