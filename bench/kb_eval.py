@@ -1,16 +1,23 @@
 """Knowledge-base retrieval evaluation, scored as ../shared/eval/README.md says.
 
 Imports every corpus file into a fresh knowledge base, asks each question with
-docs_only=True and reports top-1 / top-3 on in-scope questions and the share of
-out-of-scope questions declined. In the same run it scores the plain baseline: BM25 over
-jieba cut_for_search tokens of <=400-character paragraphs with a small stopword list.
+docs_only=True and reports, per set, top-1 / top-3 (a hit needs `answered` true and an
+expected phrase in the first / first three answers, each cut to the 400 characters a
+resident sees), the share of in-scope questions answered and of out-of-scope ones
+declined. Each set is scored in the same run by: the plain baseline (BM25 over jieba
+cut_for_search tokens of <=400-character paragraphs, small stopword list); today's
+ranking with the service's coverage rule; the current ranking with that rule (what
+`KnowledgeBase.ask` does); the current ranking with the learned decision
+(knowledge/qa/decision.py, refitted by bench/kb_fit_decision.py); and the same with the
+general-language rarity weighting switched on (SearchIndex.general_rarity, off by default).
 
-    python -m bench.kb_eval [--eval PATH ...] [--corpus DIR] [--verbose] [--split]
+    python bench/kb_eval.py [--eval PATH ...] [--corpus DIR] [--verbose] [--split]
 
-By default it scores two sets: the shared development half (../shared/eval/kb_dev.jsonl,
-the issue's target) and bench/data/kb_heldout.jsonl, 112 questions written for this
-project by someone who saw only the corpus and the README's format, never our synonym
-tables or FAQ: a check that what helps the first set is general.
+Default sets: ../shared/eval/kb_dev.jsonl (the shared development half, tuned on);
+bench/data/kb_heldout.jsonl (112 questions written from the corpus and the README's
+format only, never tuned on); our question bank's two parts, split by topic:
+bench/data/kb_bank_train.jsonl (the learned decision is fitted on it,
+bench/kb_fit_decision.py) and bench/data/kb_bank_heldout.jsonl (never tuned on).
 """
 
 from __future__ import annotations
@@ -30,8 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.normalize import compare_form  # noqa: E402
-from knowledge.qa.service import KnowledgeBase  # noqa: E402
+from knowledge.normalize import canonical, compare_form, display_punctuation  # noqa: E402
+from knowledge.qa.index import Hit  # noqa: E402
+from knowledge.qa.service import QUERY_CHARS, KnowledgeBase  # noqa: E402
+from knowledge.qa.tokenize import tokenize  # noqa: E402
 from storage.db import open_database  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -59,7 +68,10 @@ class Score:
         t3 = self.top3 / max(self.in_scope, 1)
         d = self.declined / max(self.out_scope, 1)
         a = self.answered / max(self.in_scope, 1)
-        return f"top-1 {t1:.2f}  top-3 {t3:.2f}  declined {d:.2f}  (in-scope answered {a:.2f})"
+        return (
+            f"top-1 {t1:.2f}  top-3 {t3:.2f}  in-scope answered {a:.2f}  "
+            f"out-of-scope declined {d:.2f}"
+        )
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -159,13 +171,20 @@ def baseline_paragraphs(files: list[Path]) -> list[str]:
 
 # --- scoring ----------------------------------------------------------------------------
 
+# What the resident sees of an answer (README: at most 400 characters).
+SHOWN_CHARS = 400
+
 
 def score(
     cases: list[Case], answer: Callable[[str], tuple[bool, list[str]]], verbose: bool, label: str
 ) -> Score:
+    """Scored as the README says: an in-scope hit needs `answered` true and an expected
+    phrase in the first (top-1) or first three (top-3) shown answers; a declined question
+    is a miss whatever ranked first. An out-of-scope hit is a decline."""
     s = Score()
     for c in cases:
         answered, texts = answer(c.q)
+        texts = [t[:SHOWN_CHARS] for t in texts]
         if not c.expect:
             s.out_scope += 1
             s.declined += not answered
@@ -174,18 +193,49 @@ def score(
             continue
         s.in_scope += 1
         s.answered += answered
-        hit1 = bool(texts) and contains_any(texts[0], c.expect)
-        hit3 = any(contains_any(t, c.expect) for t in texts[:3])
-        s.top1 += hit1
-        s.top3 += hit3
-        if verbose and (not hit1 or not answered):
-            mark = "miss@3" if not hit3 else "miss@1"
-            if hit1 and not answered:
+        right1 = bool(texts) and contains_any(texts[0], c.expect)
+        right3 = any(contains_any(t, c.expect) for t in texts[:3])
+        s.top1 += answered and right1
+        s.top3 += answered and right3
+        if verbose and not (answered and right1):
+            mark = "miss@3" if not right3 else "miss@1"
+            if right1 and not answered:
                 mark = "declined-but-right"
             print(f"  [{label}] {mark} {c.id} ({c.variant}) {c.q}  expect {c.expect}")
             for t in texts[:3]:
                 print(f"        → {t[:70]}")
     return s
+
+
+def search_hits(kb: KnowledgeBase, question: str, k: int = 3) -> tuple[list[Hit], bool]:
+    """The hits `KnowledgeBase.ask(question, docs_only=True)` ranks, and whether the
+    question had any terms: the same steps, so that the learned decision can be applied
+    to exactly the ranking the service shows."""
+    text = canonical(question[: QUERY_CHARS * 4])[:QUERY_CHARS]
+    if not re.search(r"[\u3400-\u9fffA-Za-z0-9]", text):
+        return [], False
+    index = kb._index
+    text = index.as_meant(text)
+    terms = tokenize(text)
+    return index.search(terms, text, k=k, docs_only=True), bool(terms)
+
+
+def _learned_decision() -> Callable[[KnowledgeBase, str], tuple[bool, list[str]]] | None:
+    """The learned answer/decline decision (knowledge/qa/decision.py) applied to the
+    ranking `KnowledgeBase.ask` produces; None while no decision is shipped."""
+    try:
+        from knowledge.qa.decision import shipped_decision
+
+        decision = shipped_decision()
+    except (ImportError, OSError, ValueError, KeyError):
+        return None
+
+    def answer(kb: KnowledgeBase, q: str) -> tuple[bool, list[str]]:
+        hits, has_terms = search_hits(kb, q)
+        answered = has_terms and decision.answers(hits)
+        return answered, [display_punctuation(h.entry.text) for h in hits]
+
+    return answer
 
 
 async def run(
@@ -197,10 +247,28 @@ async def run(
             kb = await KnowledgeBase.open(conn, load_faq=False)
             for f in files:
                 await kb.import_path(f)
+            index = kb._index
+            learned = _learned_decision()
 
             def ours(q: str) -> tuple[bool, list[str]]:
                 a = kb.ask(q, k=3, docs_only=True)
                 return a.answered, [r.text for r in a.results]
+
+            def today(q: str) -> tuple[bool, list[str]]:
+                # Today's reading and ranking (before issue 11) with the service's rule.
+                index.legacy_reading = True
+                try:
+                    return ours(q)
+                finally:
+                    index.legacy_reading = False
+
+            def rarity(q: str) -> tuple[bool, list[str]]:
+                # The general-language rarity weighting, off by default (see index.py).
+                index.general_rarity = True
+                try:
+                    return learned(kb, q) if learned is not None else ours(q)
+                finally:
+                    index.general_rarity = False
 
             base = BaselineBM25(baseline_paragraphs(files))
 
@@ -209,35 +277,49 @@ async def run(
                 return bool(texts), texts
 
             print(
-                f"eval set: {eval_name}, {len(cases)} questions; corpus: {len(files)} "
+                f"eval set: {eval_name}, {len(cases)} questions "
+                f"({sum(1 for c in cases if c.expect)} in scope); corpus: {len(files)} "
                 f"files, {kb.passage_count()} passages"
             )
-            s_base = score(cases, baseline, False, "baseline")
-            s_ours = score(cases, ours, verbose, "ours")
-            print(f"baseline (plain BM25, cut_for_search, <=400-char paragraphs): {s_base.line()}")
-            print(f"knowledge base (docs_only=True):                              {s_ours.line()}")
-            if split:
-                for half, part in (("odd", cases[1::2]), ("even", cases[0::2])):
-                    print(
-                        f"  {half} half ({len(part)} q): {score(part, ours, False, half).line()}"
-                    )
+            rows: list[tuple[str, Callable[[str], tuple[bool, list[str]]]]] = [
+                ("baseline (plain BM25, cut_for_search, <=400 chars)", baseline),
+                ("today's ranking + coverage rule", today),
+                ("ranking + coverage rule (KnowledgeBase.ask)", ours),
+            ]
+            if learned is not None:
+                rows.append(("ranking + learned decision", lambda q: learned(kb, q)))
+            rows.append(("  same, general-rarity weighting on", rarity))
+            for label, fn in rows:
+                s = score(cases, fn, verbose and fn is rows[-1][1], label)
+                print(f"  {label:<52} {s.line()}")
+                if split:
+                    for half, part in (("odd", cases[1::2]), ("even", cases[0::2])):
+                        part_score = score(part, fn, False, half)
+                        print(f"    {half} half ({len(part)} q): {part_score.line()}")
         finally:
             await conn.close()
 
 
+BANK = ROOT / "bench" / "data"
+DEFAULT_SETS = (
+    SHARED / "eval" / "kb_dev.jsonl",
+    BANK / "kb_heldout.jsonl",
+    BANK / "kb_bank_train.jsonl",
+    BANK / "kb_bank_heldout.jsonl",
+)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--eval", type=Path, action="append", help="question set(s) to score")
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     parser.add_argument("--verbose", action="store_true", help="print per-question misses")
     parser.add_argument("--split", action="store_true", help="also score both halves")
     args = parser.parse_args()
     files = sorted(p for p in args.corpus.iterdir() if p.is_file())
-    sets = args.eval or [
-        p
-        for p in (SHARED / "eval" / "kb_dev.jsonl", ROOT / "bench" / "data" / "kb_heldout.jsonl")
-        if p.exists()
-    ]
+    sets = args.eval or [p for p in DEFAULT_SETS if p.exists()]
     for path in sets:
         asyncio.run(run(load_cases(path), path.name, files, args.verbose, args.split))
 

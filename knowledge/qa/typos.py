@@ -68,23 +68,40 @@ def _typed_key(piece: str) -> tuple[str, ...]:
     return tuple(readings(c)[0] for c in piece)
 
 
+def _no_frequency(word: str) -> float:
+    return 0.0
+
+
 class TypoCorrector:
     """Corrects single-character homophone typos against a set of known words."""
 
     def __init__(
-        self, words: Iterable[str], targets: Iterable[str], is_word: Callable[[str], bool]
+        self,
+        words: Iterable[str],
+        targets: Iterable[str],
+        is_word: Callable[[str], bool],
+        frequency: Callable[[str], float] = _no_frequency,
     ) -> None:
         """`words`: the words of the documents (never corrected); `targets`: the words a
         typo may be corrected to (real words, not the HMM fragments of the documents);
-        `is_word`: a general dictionary's test (jieba's), for words the documents lack."""
+        `is_word`: a general dictionary's test (jieba's), for words the documents lack;
+        `frequency`: how common a target is (in the passages, then in general Chinese).
+
+        Where several targets read like the typed stretch (期间 and 其间 for 其间), the
+        commonest wins, then the lowest code points: candidates are kept sorted, so the
+        answer never depends on set iteration order (PYTHONHASHSEED).
+        """
         self.is_word = is_word
         self.known = {w for w in words if 2 <= len(w) <= MAX_LEN and _CJK_RUN.fullmatch(w)}
         self.by_sound: dict[tuple[str, ...], list[str]] = {}
-        for word in set(targets):
-            if 2 <= len(word) <= MAX_LEN and _CJK_RUN.fullmatch(word):
-                self.known.add(word)
-                for key in _keys(word):
-                    self.by_sound.setdefault(key, []).append(word)
+        ranked = sorted(
+            {w for w in targets if 2 <= len(w) <= MAX_LEN and _CJK_RUN.fullmatch(w)},
+            key=lambda w: (-frequency(w), w),
+        )
+        for word in ranked:
+            self.known.add(word)
+            for key in _keys(word):
+                self.by_sound.setdefault(key, []).append(word)
 
     def _candidate(self, piece: str) -> tuple[str, int] | None:
         """(word, index of the replaced character) for a typo, else None."""
