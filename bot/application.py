@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot import delivery_worker
+from bot import delivery_worker, rate_limiter
 from bot.config import Settings
 from bot.persistence import SQLitePersistence
-from bot.rate_limiter import ChatRateLimiter, FloodLimits
+from bot.rate_limiter import ChatRateLimiter
 from bot.update_processor import ChatOrderedUpdateProcessor
 from handlers import admin, consult, errors, households, menu, notices, qa, reminders, tickets
 from handlers.context import BotContext, HandlerSettings, ResidentApplication, Services
@@ -94,7 +95,8 @@ def build_application(
         # Telegram's flood limits (30 msg/s overall, 20/min per group, ~1/s per chat); a 429
         # pauses only the chat it was for, and is retried a few times.
         # The overall rate is RESIDENT_BOT_SEND_RATE (above 30 only with paid broadcasts).
-        limiter = ChatRateLimiter(FloodLimits(overall=(settings.send_rate, 1.0)), max_retries=3)
+        limits = replace(rate_limiter.TELEGRAM_LIMITS, overall=(settings.send_rate, 1.0))
+        limiter = ChatRateLimiter(limits, max_retries=3)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     # --- end of concurrency and flood control ---
     app = builder.build()

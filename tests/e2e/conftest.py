@@ -9,9 +9,11 @@ from typing import Any
 import aiosqlite
 import pytest
 
+from bot import rate_limiter
 from bot.application import build_application
 from bot.config import Settings, load_settings
 from bot.local_api import Chat, LocalBotApi, User
+from bot.rate_limiter import FloodLimits
 from bot.runtime import running
 from handlers.context import ResidentApplication
 
@@ -22,6 +24,15 @@ RESIDENT = User(id=1001, first_name="张阿姨", language_code="zh-hans")
 NEIGHBOUR = User(id=1002, first_name="老王", language_code="zh-hans")
 GROUP = Chat(id=-1001234567890, type="supergroup", title="幸福里业主群")
 STAFF_CHAT = Chat(id=-1009999999999, type="supergroup", title="社区工作群")
+
+
+@pytest.fixture(autouse=True)
+def fast_limits(monkeypatch: pytest.MonkeyPatch) -> FloodLimits:
+    """Our send pacing at 1/30 of Telegram's periods (same counts), so a test that sends a
+    few messages to one chat does not wait seconds; the pacing logic is the real one."""
+    limits = FloodLimits(overall=(30, 1 / 30), group=(20, 2.0), chat=(3, 0.1))
+    monkeypatch.setattr(rate_limiter, "TELEGRAM_LIMITS", limits)
+    return limits
 
 
 @pytest.fixture

@@ -5,9 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
-
-from bot import rate_limiter
 from bot.local_api import Call, LocalBotApi, User
 from bot.rate_limiter import FloodLimits
 from bot.update_processor import ChatOrderedUpdateProcessor
@@ -17,15 +14,6 @@ from tests.e2e.test_foundation_helpers import eventually
 from tests.e2e.test_kb_support import FAQ_QUESTION, assert_answer
 
 MENTION = "@resident_test_bot"
-
-
-@pytest.fixture(autouse=True)
-def fast_limits(monkeypatch: pytest.MonkeyPatch) -> FloodLimits:
-    """Telegram's flood limits at 1/30 of their periods, so a group backlog that takes a
-    minute live (40 replies at 20 per minute) drains in about two seconds here."""
-    limits = FloodLimits(overall=(30, 1 / 30), group=(20, 2.0), chat=(3, 0.1))
-    monkeypatch.setattr(rate_limiter, "TELEGRAM_LIMITS", limits)
-    return limits
 
 
 def _sends(api: LocalBotApi, chat_id: int) -> list[Call]:
