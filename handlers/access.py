@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import PurePath
 
-from telegram import Message, MessageEntity, Update
+from telegram import Document, Message, MessageEntity, Update
 from telegram.ext import filters
 
 from handlers import texts
 from handlers.context import BotContext
 from knowledge.throttle import Verdict
+from knowledge.upload_limits import MAX_UPLOAD_BYTES
 
 # Handlers answer new messages only: an edit of an old message is not a new question.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
@@ -100,3 +103,28 @@ async def within_rate_limit(update: Update, context: BotContext) -> bool:
     if verdict is Verdict.REFUSE_NOTIFY and update.effective_message is not None:
         await update.effective_message.reply_text(texts.RATE_LIMITED)
     return False
+
+
+@dataclass(frozen=True)
+class StaffUpload:
+    message: Message
+    document: Document
+    name: str  # the file name without any path a client may have put in it
+
+
+async def staff_upload(
+    update: Update, context: BotContext, *, default_name: str, not_staff: str, too_big: str
+) -> StaffUpload | None:
+    """A document sent to the bot by staff, within what the Bot API lets a bot download;
+    anyone else, or a file too big, gets the given answer and None (nothing is stored)."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return None
+    if not context.services.is_staff(message.from_user.id if message.from_user else None):
+        await message.reply_text(not_staff)
+        return None
+    document = message.document
+    if document.file_size and document.file_size > MAX_UPLOAD_BYTES:
+        await message.reply_text(too_big)
+        return None
+    return StaffUpload(message, document, PurePath(document.file_name or default_name).name)

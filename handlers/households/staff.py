@@ -7,14 +7,13 @@ are checked again on every button press.
 from __future__ import annotations
 
 import logging
-from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import callbacks
-from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place
+from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place, staff_upload
 from handlers.context import BotContext
 from handlers.households import texts as t
 from knowledge.households import linking
@@ -29,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "hhs"
 ACTIONS = {"ok": 1, "no": 1, "unl": 1, "imp": 0, "impno": 0}
-MAX_FILE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 MAX_ERRORS_SHOWN = 30
 ROSTER = "hh_roster"  # user_data key: the checked file awaiting 确认导入
 ROSTER_FILES = filters.Document.FileExtension("csv") | filters.Document.FileExtension("xlsx")
@@ -225,17 +223,16 @@ async def _unlink(update: Update, context: BotContext, link_id: int) -> None:
 
 async def receive_roster(update: Update, context: BotContext) -> None:
     """A .csv/.xlsx in private: staff get a checked summary and 确认导入; others nothing."""
-    message = update.effective_message
-    if message is None or message.document is None:
+    upload = await staff_upload(
+        update,
+        context,
+        default_name="roster.csv",
+        not_staff=t.ROSTER_NOT_STAFF,
+        too_big=t.ROSTER_TOO_BIG,
+    )
+    if upload is None:
         return
-    if not context.services.is_staff(message.from_user.id if message.from_user else None):
-        await message.reply_text(t.ROSTER_NOT_STAFF)
-        return
-    document = message.document
-    name = PurePath(document.file_name or "roster.csv").name
-    if document.file_size and document.file_size > MAX_FILE_BYTES:
-        await message.reply_text(t.ROSTER_TOO_BIG)
-        return
+    message, document, name = upload.message, upload.document, upload.name
     await message.reply_text(t.ROSTER_CHECKING.format(name=name))
     community = (message.caption or "").strip() or None
     data = bytes(await (await document.get_file()).download_as_bytearray())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from pathlib import PurePath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
@@ -19,7 +18,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from handlers import callbacks
-from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place
+from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place, staff_upload
 from handlers.callbacks import parse_id
 from handlers.context import BotContext
 from handlers.qa import texts as t
@@ -33,24 +32,22 @@ logger = logging.getLogger(__name__)
 PREFIX = "kbs"
 # /kb and /unanswered buttons: action → number of ids
 ACTIONS = {"rm": 1, "rmok": 1, "cancel": 1, "faq": 1, "no": 1}
-MAX_FILE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 PENDING_FAQ = "kb_pending_faq"  # user_data key: question id a staff member is answering
 WRITING_FAQ = 1  # the FAQ conversation's one state
 
 
 async def receive_document(update: Update, context: BotContext) -> None:
     """A document sent in private: staff import it; anyone else is refused, nothing stored."""
-    message = update.effective_message
-    if message is None or message.document is None:
+    upload = await staff_upload(
+        update,
+        context,
+        default_name="文件.txt",
+        not_staff=t.NOT_STAFF_DOCUMENT,
+        too_big=t.FILE_TOO_BIG,
+    )
+    if upload is None:
         return
-    if not context.services.is_staff(message.from_user.id if message.from_user else None):
-        await message.reply_text(t.NOT_STAFF_DOCUMENT)
-        return
-    document = message.document
-    name = PurePath(document.file_name or "文件.txt").name
-    if document.file_size and document.file_size > MAX_FILE_BYTES:
-        await message.reply_text(t.FILE_TOO_BIG)
-        return
+    message, document, name = upload.message, upload.document, upload.name
     await message.reply_text(t.IMPORTING.format(name=name))
     data = bytes(await (await document.get_file()).download_as_bytearray())
     try:
