@@ -55,6 +55,19 @@ class WorkerStoppedError(Exception):
         self.deliberate = deliberate
 
 
+def peak_rss_kib() -> int:
+    """This process's own peak resident memory (VmHWM), for checks run inside a worker.
+
+    Not getrusage: its ru_maxrss survives execve, so a child started from a large parent
+    reports the parent's size.
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def kill_all_workers() -> None:
     """Kill every running child at once. Synchronous: safe in a signal handler."""
     for worker in list(_live):
