@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 
-from bot.cli import db, kb, roster, run
+from bot.cli import broadcast, consult, db, export, kb, reminders, roster, run
 from bot.config import ConfigError, load_settings
 from bot.logsetup import configure_logging
 
@@ -23,9 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="调试日志 / debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     run.add_parsers(sub)
+    broadcast.add_parsers(sub)
     db.add_parsers(sub)
     kb.add_parsers(sub)
     roster.add_parsers(sub)
+    consult.add_parsers(sub)
+    export.add_parsers(sub)
+    reminders.add_parsers(sub)
     return parser
 
 

@@ -9,11 +9,12 @@ import pytest
 from bot.local_api import LocalBotApi
 from handlers import texts
 from handlers.qa import texts as qa_texts
+from handlers.tickets import texts as ticket_texts
 from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, button_data, buttons
 from tests.e2e.test_foundation_helpers import answer_of, forge_press
 
 BOT = "resident_test_bot"
-LABELS = ["政策问答", "我要投诉", "改造需求", "我的工单", "订阅提醒", "参与投票"]
+LABELS = ["政策问答", "我要投诉", "改造需求", "我的工单", "订阅提醒", "参与投票", "我的房屋"]
 QUIET = 0.3
 
 
@@ -24,7 +25,7 @@ def labels(message: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- private chat
 
 
-async def test_start_in_private_shows_welcome_and_six_callback_buttons(
+async def test_start_in_private_shows_welcome_and_the_menu_buttons(
     api: LocalBotApi, bot: object
 ) -> None:
     chat = api.private_chat(RESIDENT)
@@ -39,17 +40,21 @@ async def test_start_in_private_shows_welcome_and_six_callback_buttons(
 
 
 @pytest.mark.parametrize(
-    ("payload", "label"),
-    [("complain", "我要投诉"), ("renovate", "改造需求"), ("vote", "参与投票")],
+    ("payload", "label", "first"),
+    [
+        ("complain", "我要投诉", ticket_texts.ASK_DESCRIPTION),
+        ("renovate", "改造需求", ticket_texts.RENOVATE_INTRO),
+        ("vote", "参与投票", "正在建设中"),
+    ],
 )
 async def test_start_deep_link_opens_that_entry(
-    api: LocalBotApi, bot: object, payload: str, label: str
+    api: LocalBotApi, bot: object, payload: str, label: str, first: str
 ) -> None:
     chat = api.private_chat(RESIDENT)
     api.send_text(chat, RESIDENT, f"/start {payload}")
     reply = await api.next_message(chat.id)
     assert label in reply["text"]
-    assert "正在建设中" in reply["text"]
+    assert first in reply["text"]
     assert "请选择您要办的事" not in reply["text"]  # straight in, no menu first
     await api.expect_no_message(chat.id, within=QUIET)
 
@@ -80,8 +85,7 @@ async def test_menu_buttons_in_private(api: LocalBotApi, bot: object) -> None:
 
     query = api.press_button(chat, RESIDENT, menu, button_data(menu, "我的工单"))
     pending = await api.next_message(chat.id)
-    assert "我的工单" in pending["text"]
-    assert "正在建设中" in pending["text"]
+    assert pending["text"] == ticket_texts.MY_EMPTY  # 我的工单: none yet
     answer = await answer_of(api, query)
     assert answer.ok
     assert not answer.params.get("show_alert")
@@ -92,7 +96,7 @@ async def test_typed_menu_label_in_private_opens_the_entry(api: LocalBotApi, bot
     api.send_text(chat, RESIDENT, " 我要投诉 ")
     reply = await api.next_message(chat.id)
     assert "我要投诉" in reply["text"]
-    assert "正在建设中" in reply["text"]
+    assert reply["text"] == ticket_texts.ASK_DESCRIPTION
     await api.expect_no_message(chat.id, within=QUIET)
 
 
@@ -157,9 +161,9 @@ async def test_private_entry_pressed_in_group_answers_with_go_private_button(
     # An old keyboard (or a modified client) can still carry the callback variant.
     query = forge_press(api, GROUP, RESIDENT, menu, "menu:complain")
     reply = await api.next_message(GROUP.id)
-    assert reply["text"] == texts.GO_PRIVATE
+    assert reply["text"] == ticket_texts.GO_PRIVATE  # the complaint flow's own deep link
     assert [(b["text"], b.get("url")) for b in buttons(reply)] == [
-        (texts.GO_PRIVATE_BUTTON, f"https://t.me/{BOT}?start=complain")
+        (ticket_texts.GO_PRIVATE_BUTTON, f"https://t.me/{BOT}?start=complain")
     ]
     assert (await answer_of(api, query)).ok
     await api.expect_no_message(GROUP.id, within=QUIET)

@@ -1,0 +1,27 @@
+"""Ticket numbers: `TS-20261120-0007`, the seventh ticket of that local day.
+
+The sequence per day is kept in the database (`ticket_numbers`), taken inside the same
+transaction that inserts the ticket, so two tickets never share a number; a day past
+9999 tickets simply gets longer numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+PREFIX = "TS"
+_NUMBER = re.compile(r"^TS-?(\d{8})-?(\d{4,})$")
+
+
+def format_number(day: str, sequence: int) -> str:
+    """`format_number('20261120', 7)` → 'TS-20261120-0007'."""
+    return f"{PREFIX}-{day}-{sequence:04d}"
+
+
+def parse_number(text: str) -> str | None:
+    """A number as people type it ('ts20261120-7' is not accepted: 4 digits at least;
+    full-width and spaces are forgiven) in canonical form, or None."""
+    value = "".join(unicodedata.normalize("NFKC", text).split()).upper()
+    found = _NUMBER.match(value)
+    return f"{PREFIX}-{found[1]}-{found[2]}" if found else None
