@@ -18,7 +18,7 @@ import aiosqlite
 from bot.local_api import LocalBotApi
 from handlers.qa import texts as t
 from tests.e2e.conftest import ADMIN, RESIDENT, TOKEN, rows
-from tests.knowledge.test_import_isolation import policy_text
+from tests.knowledge.qa.test_import_isolation import policy_text
 from tests.knowledge.test_upload_limits import docx_bomb, pdf_pages
 from tests.subprocess_env import bot_env
 

@@ -9,7 +9,7 @@ from handlers.context import ResidentApplication
 from handlers.qa import texts as t
 from tests.e2e.conftest import ADMIN, rows
 from tests.e2e.test_kb_support import count
-from tests.knowledge.test_pdf import TITLE, policy_pdf
+from tests.knowledge.qa.test_pdf import TITLE, policy_pdf
 
 
 async def test_staff_pdf_is_imported_with_a_summary(

@@ -33,7 +33,7 @@ from tests.e2e.test_kb_support import (
     press,
     question_rows,
 )
-from tests.knowledge.test_suggest import find_suggested_question
+from tests.knowledge.qa.test_suggest import find_suggested_question
 
 
 def _suggested(bot: ResidentApplication) -> tuple[str, list[SearchResult]]:

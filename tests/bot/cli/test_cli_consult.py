@@ -21,7 +21,7 @@ from knowledge.consult.service import ConsultService
 from storage import household_links_repo as links
 from storage.db import DatabaseHandle, open_database
 from storage.households_repo import HouseholdValues, ensure_community, write_households
-from tests.unit.test_cli_kb import CliResult, _logging_restored
+from tests.bot.cli.test_cli_kb import CliResult, _logging_restored
 
 TZ = ZoneInfo("Asia/Shanghai")
 

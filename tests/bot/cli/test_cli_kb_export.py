@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from knowledge.qa.question_export import HEADERS
-from tests.unit.test_cli_kb import ok, run_cli
+from tests.bot.cli.test_cli_kb import ok, run_cli
 
 QUESTIONS = [
     # (asked_at UTC, user, chat, chat type, question, status)

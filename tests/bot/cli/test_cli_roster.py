@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from bot.cli import main
-from tests.unit.test_cli_kb import CliResult, _logging_restored, ok
+from tests.bot.cli.test_cli_kb import CliResult, _logging_restored, ok
 
 GOOD = (
     "小区,楼栋,单元,房号,面积,业主,电话\n"

@@ -33,7 +33,7 @@ from telegram.ext import (
 
 from bot.local_api import Chat, LocalApiTimeout, LocalBotApi, User
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 AUNTIE = User(id=1001, first_name="张阿姨", language_code="zh-hans")
 UNCLE = User(id=1002, first_name="李叔", username="uncle_li")
 GROUP = Chat(id=-100123, type="supergroup", title="幸福小区业主群")

@@ -12,7 +12,7 @@ from typing import Any
 import opencc
 import pytest
 
-FAQ_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "qa" / "data" / "faq.json"
+FAQ_PATH = Path(__file__).resolve().parents[3] / "knowledge" / "qa" / "data" / "faq.json"
 
 ALLOWED_CATEGORIES = {
     "renovation",

@@ -7,7 +7,7 @@ import pytest
 import knowledge.qa.index as index_module
 from knowledge.normalize import canonical
 from knowledge.qa.intents import answer_cues, asked_intents
-from tests.knowledge.test_index import _ask, _index
+from tests.knowledge.qa.test_index import _ask, _index
 
 
 def _names(question: str) -> set[str]:

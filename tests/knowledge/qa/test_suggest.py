@@ -24,9 +24,9 @@ from knowledge.qa.service import MIN_COVERAGE, SUGGEST_COVERAGE, KnowledgeBase
 from storage import kb_questions_repo as questions
 from storage.db import open_database
 from storage.migrations import apply_migrations, bundled_migrations
-from tests.unit.test_cli_kb import run_cli
+from tests.bot.cli.test_cli_kb import run_cli
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 HELDOUT_EVAL = REPO / "bench" / "data" / "kb_heldout.jsonl"
 # In-scope phrasings, each diluted below with nouns no passage uses: every such noun
 # lowers the best passage's coverage, so some count of them lands between the bounds.

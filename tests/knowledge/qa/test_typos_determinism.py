@@ -11,7 +11,7 @@ from pathlib import Path
 from knowledge.qa.tokenize import general_idf
 from knowledge.qa.typos import TypoCorrector
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # Builds a small index whose words include homophones of each other (期间/其间,
 # 电梯/电题-like pairs), then prints corrections and rankings for typed questions.
