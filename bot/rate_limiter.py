@@ -60,28 +60,72 @@ class FloodLimits:
 
 
 TELEGRAM_LIMITS = FloodLimits()
+# What we count is when a request leaves; Telegram counts when it arrives. A window a little
+# longer than Telegram's absorbs the jitter in between, so no window of theirs sees more.
+_WINDOW_MARGIN = 1.03
+
+
+class SlidingWindow:
+    """At most `count` acquisitions in any `period` seconds (a sliding log).
+
+    aiolimiter's leaky bucket lets a full bucket and then its refill through, up to twice the
+    rate in some window (python-telegram-bot issue 3772 for groups); Telegram's overall and
+    per-group limits are "never more than N in any window", so those use this instead.
+    Waiters are served in order (a lock), so a long broadcast cannot starve a reply that
+    queued before its next message.
+    """
+
+    def __init__(self, count: float, period: float) -> None:
+        self.count = max(1, int(count))
+        self.period = period * _WINDOW_MARGIN
+        self._times: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            while True:
+                now = loop.time()
+                while self._times and self._times[0] <= now - self.period:
+                    self._times.popleft()
+                if len(self._times) < self.count:
+                    self._times.append(now)
+                    return
+                await asyncio.sleep(self._times[0] + self.period - now)
+
+    def idle(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        return not self._times or self._times[-1] <= now - self.period
 
 
 class _Limiters:
-    """AsyncLimiters by chat id, created on first use; unused ones are dropped in sweeps."""
+    """Limiters by chat id, created on first use; unused ones are dropped in sweeps.
 
-    def __init__(self, rate: tuple[float, float]) -> None:
+    Per chat an aiolimiter bucket (Telegram tolerates short bursts in one chat, and an
+    answer followed by a hint must not wait); per group a sliding window (20 a minute is a
+    hard limit).
+    """
+
+    def __init__(self, rate: tuple[float, float], *, sliding: bool) -> None:
         self._rate = rate
-        self._by_chat: dict[int | str, AsyncLimiter] = {}
+        self._sliding = sliding
+        self._by_chat: dict[int | str, AsyncLimiter | SlidingWindow] = {}
         self._sweep_at = 512
 
-    def __call__(self, chat_id: int | str) -> AsyncLimiter:
+    def __call__(self, chat_id: int | str) -> AsyncLimiter | SlidingWindow:
         limiter = self._by_chat.get(chat_id)
         if limiter is None:
             if len(self._by_chat) >= self._sweep_at:
                 self._sweep()
-            limiter = self._by_chat[chat_id] = AsyncLimiter(*self._rate)
+            limiter = self._by_chat[chat_id] = (
+                SlidingWindow(*self._rate) if self._sliding else AsyncLimiter(*self._rate)
+            )
         return limiter
 
     def _sweep(self) -> None:
         # A limiter with its whole capacity back behaves like a new one: forget it. Sweeping
         # only when the dict has doubled keeps the cost per request constant.
-        idle = [key for key, lim in self._by_chat.items() if lim.has_capacity(lim.max_rate)]
+        idle = [key for key, lim in self._by_chat.items() if _idle(lim)]
         for key in idle:
             del self._by_chat[key]
         self._sweep_at = max(512, 2 * len(self._by_chat))
@@ -96,10 +140,10 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     def __init__(self, limits: FloodLimits | None = None, *, max_retries: int = 3) -> None:
         self.limits = limits or TELEGRAM_LIMITS
         self._max_retries = max_retries
-        self._overall = AsyncLimiter(*self.limits.overall)
-        self._paid = AsyncLimiter(FloodLimit.PAID_MESSAGES_PER_SECOND, 1)
-        self._groups = _Limiters(self.limits.group)
-        self._chats = _Limiters(self.limits.chat)
+        self._overall = SlidingWindow(*self.limits.overall)
+        self._paid = SlidingWindow(FloodLimit.PAID_MESSAGES_PER_SECOND, 1)
+        self._groups = _Limiters(self.limits.group, sliding=True)
+        self._chats = _Limiters(self.limits.chat, sliding=False)
         # Loop times until which a chat (or, under key None, every chat) must not be sent to.
         self._paused: dict[int | str | None, float] = {}
         self._recent_429: deque[tuple[float, int | str]] = deque()
@@ -180,6 +224,12 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         if until and until <= now:
             del self._paused[key]  # expired: idle chats leave no trace
         return until
+
+
+def _idle(limiter: AsyncLimiter | SlidingWindow) -> bool:
+    if isinstance(limiter, SlidingWindow):
+        return limiter.idle()
+    return limiter.has_capacity(limiter.max_rate)
 
 
 def _chat_key(chat_id: object) -> int | str | None:
