@@ -10,11 +10,11 @@ from openpyxl import Workbook
 
 from knowledge.households.roster import (
     Column,
-    decode_csv,
     map_headers,
     normalize_header,
     parse_roster,
 )
+from knowledge.households.roster_files import decode_csv
 
 GOOD = (
     "小区,楼栋,单元,房号,面积,业主,电话,业主编号\n"
