@@ -34,6 +34,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
+from bot import rate_limiter
 from handlers.notices import broadcast
 from knowledge.notices.delivery import (
     Action,
@@ -87,9 +88,9 @@ class DeliveryWorker:
         self.limits = limits or DeliveryLimits()
         self.on_finished = on_finished
         rate = worker_rate(self.limits.send_rate)
-        # Even spacing (half the average gap) keeps a send from bunching at the start of a
-        # window, which would make a resident's reply queue behind it.
-        self._overall = SendWindow(rate, 1.0, spacing=0.5 / rate)
+        # Even spacing keeps sends from bunching at the start of a window: a bunch delayed a
+        # few milliseconds on its way would land in Telegram's next window with the next one.
+        self._overall = SendWindow(rate, 1.0, spacing=1.0 / rate)
         self._groups: dict[int, SendWindow] = {}
         self._chats: dict[int, SendWindow] = {}
         self._paused: dict[int, float] = {}
@@ -316,6 +317,8 @@ class DeliveryWorker:
             logger.warning("429 for several chats: every send waits %.1f s", delay)
 
     async def _send(self, chat_id: int, payload: dict[str, Any]) -> Message:
+        # Background traffic for the shared rate limiter: replies to residents go first.
+        rate_limiter.BACKGROUND.set(True)
         markup = None
         if payload.get("buttons"):
             markup = InlineKeyboardMarkup(

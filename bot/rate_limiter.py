@@ -12,6 +12,7 @@ Requests without a ``chat_id`` (getMe, getUpdates, answerCallbackQuery, ...) are
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -65,33 +66,46 @@ TELEGRAM_LIMITS = FloodLimits()
 _WINDOW_MARGIN = 1.03
 
 
+# Set by the outbox's delivery worker around its sends: background traffic, which leaves
+# `BACKGROUND_RESERVE` of every overall window to replies, so a resident's answer never
+# queues behind a broadcast.
+BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("background", default=False)
+BACKGROUND_RESERVE = 2
+
+
 class SlidingWindow:
     """At most `count` acquisitions in any `period` seconds (a sliding log).
 
     aiolimiter's leaky bucket lets a full bucket and then its refill through, up to twice the
     rate in some window (python-telegram-bot issue 3772 for groups); Telegram's overall and
     per-group limits are "never more than N in any window", so those use this instead.
-    Waiters are served in order (a lock), so a long broadcast cannot starve a reply that
-    queued before its next message.
+    Background acquisitions take turns (a lock) and may fill only `count - reserve` of a
+    window; foreground ones never wait for them.
     """
 
     def __init__(self, count: float, period: float) -> None:
         self.count = max(1, int(count))
         self.period = period * _WINDOW_MARGIN
         self._times: deque[float] = deque()
-        self._lock = asyncio.Lock()
+        self._background = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            while True:
-                now = loop.time()
-                while self._times and self._times[0] <= now - self.period:
-                    self._times.popleft()
-                if len(self._times) < self.count:
-                    self._times.append(now)
-                    return
-                await asyncio.sleep(self._times[0] + self.period - now)
+    async def acquire(self, *, background: bool = False) -> None:
+        if not background:
+            await self._take(self.count)
+            return
+        async with self._background:
+            await self._take(max(1, self.count - BACKGROUND_RESERVE))
+
+    async def _take(self, allowed: int) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._times and self._times[0] <= now - self.period:
+                self._times.popleft()
+            if len(self._times) < allowed:
+                self._times.append(now)  # no await between the check and the append
+                return
+            await asyncio.sleep(self._times[len(self._times) - allowed] + self.period - now)
 
     def idle(self) -> bool:
         now = asyncio.get_running_loop().time()
@@ -194,7 +208,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         await self._chats(chat_id).acquire()
         if _is_group(chat_id):
             await self._groups(chat_id).acquire()
-        await (self._paid if paid else self._overall).acquire()
+        await (self._paid if paid else self._overall).acquire(background=BACKGROUND.get())
 
     def _pause(self, chat_id: int | str, retry_after: float) -> None:
         now = asyncio.get_running_loop().time()
