@@ -8,7 +8,7 @@ from telegram import BotCommand
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from handlers import callbacks
-from handlers.consult import ballot, polls, staff, texts
+from handlers.consult import ballot, create, polls, staff, texts
 from handlers.feature import Feature
 
 
@@ -16,6 +16,7 @@ def _handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CallbackQueryHandler(ballot.vote_button, pattern=callbacks.pattern(ballot.PREFIX)),
         *staff.handlers(),
+        create.stray_handler(),
         *polls.handlers(),
     ]
 
@@ -23,7 +24,7 @@ def _handlers() -> list[BaseHandler[Any, Any, Any]]:
 def feature() -> Feature:
     return Feature(
         name="consult",
-        conversations=lambda: [staff.conversation()],
+        conversations=lambda: [create.conversation()],
         handlers=_handlers,
         commands=(
             BotCommand("consult", "工作人员：业主意见征询"),

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from handlers import callbacks
@@ -23,6 +23,7 @@ from knowledge.consult.scope import parse_scope, scope_label
 from knowledge.consult.service import OPT_IN_TOPIC, ConsultService, Refusal, Result, when
 from knowledge.consult.wording import publicity_text, rule_name, tally_lines
 from knowledge.households.addressing import format_address
+from storage import consult_votes_repo as votes_repo
 from storage import consultations_repo as repo
 from storage import notices_repo
 from storage.clock import utc_now
@@ -150,8 +151,10 @@ async def post_ballots(app: BotApp, services: Services, record: ConsultationReco
             logger.warning("consultation %d: ballot to %d failed: %s", record.id, chat_id, exc)
             continue
         await repo.add_message(conn, record.id, chat_id, sent.message_id, "ballot")
-    opted = await repo.subscribers(conn, OPT_IN_TOPIC)
-    owners = sorted({u for u, _ in await repo.owners_in_roster(conn, record.id) if u in opted})
+    opted = await votes_repo.subscribers(conn, OPT_IN_TOPIC)
+    owners = sorted(
+        {u for u, _ in await votes_repo.owners_in_roster(conn, record.id) if u in opted}
+    )
     if owners and services.notices is not None:
         from knowledge.notices.targets import Target
 
@@ -227,27 +230,34 @@ async def sync(context: BotContext) -> None:
 
 async def remind(context: BotContext) -> None:
     """Once a day: opted-in owners whose household has not voted, at most one message each."""
-    services = context.services
+    await send_reminders(context.bot, context.services, utc_now())
+
+
+async def send_reminders(bot: Bot, services: Services, now: datetime) -> int:
+    """The reminders due at `now` (a parameter so a test can fix the day); returns how many."""
     svc = service(services)
     conn = services.db
-    day = utc_now().astimezone(services.settings.timezone).date().isoformat()
-    opted = await repo.subscribers(conn, OPT_IN_TOPIC)
+    day = now.astimezone(services.settings.timezone).date().isoformat()
+    opted = await votes_repo.subscribers(conn, OPT_IN_TOPIC)
+    sent = 0
     for record in await svc.list_all(("published",)):
         result = await svc.tally(record.id)
-        if result is None or when(record.opens_at) > utc_now():
+        if result is None or when(record.opens_at) > now or now >= when(record.closes_at):
             continue
-        for user_id, hid in await repo.owners_in_roster(conn, record.id):
+        for user_id, hid in await votes_repo.owners_in_roster(conn, record.id):
             if user_id not in opted or hid in result.tally.by_household:
                 continue
-            if not await repo.claim_reminder(conn, user_id, day):
+            if not await votes_repo.claim_reminder(conn, user_id, day):
                 continue
             text = t.REMINDER.format(
                 cid=record.id, title=record.title, closes=_local(services, record.closes_at)
             )
             try:
-                await context.bot.send_message(user_id, text, reply_markup=ballot_markup(record))
+                await bot.send_message(user_id, text, reply_markup=ballot_markup(record))
+                sent += 1
             except TelegramError as exc:
                 logger.info("reminder to %d failed: %s", user_id, exc)
+    return sent
 
 
 def jobs(app: BotApp) -> None:

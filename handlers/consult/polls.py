@@ -9,10 +9,11 @@ from handlers.access import NEW_MESSAGES, ensure_staff
 from handlers.consult import texts as t
 from handlers.context import BotContext
 from knowledge.consult.service import OPT_IN_TOPIC
-from storage import consultations_repo as repo
+from storage import consult_polls_repo as polls_repo
+from storage import consult_votes_repo as votes_repo
 from storage import subscriptions_repo
 from storage.clock import now_iso
-from storage.consultations_repo import PollRecord
+from storage.consult_polls_repo import PollRecord
 
 ANONYMOUS = "匿名"
 
@@ -37,7 +38,7 @@ async def poll_command(update: Update, context: BotContext) -> None:
         chat.id, f"{question}（{t.POLL_HEAD}）"[:300], options, is_anonymous=anonymous
     )
     assert sent.poll is not None
-    await repo.insert_poll(
+    await polls_repo.insert_poll(
         context.services.db,
         PollRecord(sent.poll.id, chat.id, sent.message_id, question, tuple(options), anonymous,
                    tuple(0 for _ in options), message.from_user.id if message.from_user else 0,
@@ -47,16 +48,16 @@ async def poll_command(update: Update, context: BotContext) -> None:
 
 async def summaries(context: BotContext) -> str:
     conn = context.services.db
-    polls = await repo.recent_polls(conn)
+    polls = await polls_repo.recent_polls(conn)
     if not polls:
         return t.POLL_EMPTY
     blocks = []
     for poll in polls:
-        answers = await repo.poll_answers(conn, poll.poll_id)
+        answers = await polls_repo.poll_answers(conn, poll.poll_id)
         households: list[set[int]] = [set() for _ in poll.options]
         people = list(poll.counts) if poll.anonymous else [0] * len(poll.options)
         for user_id, chosen in answers:
-            linked = await repo.linked_roles(conn, user_id)
+            linked = await votes_repo.linked_roles(conn, user_id)
             for i in chosen:
                 if 0 <= i < len(poll.options):
                     if not poll.anonymous:
@@ -83,9 +84,11 @@ async def poll_answer(update: Update, context: BotContext) -> None:
     if answer is None or answer.user is None:
         return
     conn = context.services.db
-    if await repo.get_poll(conn, answer.poll_id) is None:
+    if await polls_repo.get_poll(conn, answer.poll_id) is None:
         return
-    await repo.save_poll_answer(conn, answer.poll_id, answer.user.id, answer.option_ids, now_iso())
+    await polls_repo.save_poll_answer(
+        conn, answer.poll_id, answer.user.id, answer.option_ids, now_iso()
+    )
 
 
 async def poll_update(update: Update, context: BotContext) -> None:
@@ -94,8 +97,8 @@ async def poll_update(update: Update, context: BotContext) -> None:
     if poll is None:
         return
     conn = context.services.db
-    if await repo.get_poll(conn, poll.id) is not None:
-        await repo.set_poll_counts(conn, poll.id, [o.voter_count for o in poll.options])
+    if await polls_repo.get_poll(conn, poll.id) is not None:
+        await polls_repo.set_poll_counts(conn, poll.id, [o.voter_count for o in poll.options])
 
 
 async def notify_command(update: Update, context: BotContext) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.consult.service import Refusal
+from knowledge.consult.voting import Refusal
 
 HELP_LINES = (
     "/consult — 新建业主意见征询（按提示填写）；/consult list｜tally ID｜publish ID｜close ID",
@@ -16,11 +16,27 @@ ASK_SCOPE = (
 )
 BAD_SCOPE = "范围不对：{reason}。请重新发送，例如 幸福小区 或 幸福小区/3号楼。"
 ASK_RULE = "请选择表决规则："
+BTN_CUSTOM_RULE = "自定义规则"
+ASK_CUSTOM_RULE = (
+    "请发送自定义规则（与命令行 --rule custom:... 写法相同），例如：\n"
+    "custom:p-area>=2/3,p-count>=2/3,a-area>1/2,a-count>1/2\n"
+    "p- 参与（占范围内），a- 同意（占参与），all- 同意（占全体）；-area 按面积，-count 按人数；"
+    ">= 不低于，> 超过；比例可写 2/3、60% 或 0.6。"
+)
+BAD_RULE = "规则看不懂：{reason}。请重新发送，例如 custom:a-count>1/2。"
+ASK_OPTIONS = (
+    "请发送选项，用逗号分隔（第一个选项计为“同意”），例如：同意,不同意,弃权。"
+    "\n或点击下方按钮使用默认选项。"
+)
+BTN_DEFAULT_OPTIONS = "使用默认：同意 / 不同意 / 弃权"
+BAD_OPTIONS = "选项需要 2–{most} 个、互不相同、每个不超过 {length} 个字。请重新发送。"
+ASK_NON_VOTERS = "未投票的业主如何计算？"
+BTN_NON_VOTERS = ("不计入（默认）", "计入已投票的多数意见（依管理规约）")
 ASK_CLOSES = "请发送截止时间，格式 YYYY-MM-DD HH:MM（例如 2025-07-01 20:00），或“3天”。"
 BAD_CLOSES = "时间看不懂或已过去，请按 YYYY-MM-DD HH:MM 发送，或发“3天”。"
 CONFIRM = (
     "请确认：\n事项：{title}\n范围：{scope}\n规则：{rule}\n截止：{closes}\n"
-    "选项：同意 / 不同意 / 弃权；未投票者不计入。"
+    "选项：{options}\n未投票者：{non_voters}"
 )
 BTN_PUBLISH = "创建并发布"
 BTN_PUBLISH_TALLY = "创建并发布（群内显示计票）"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from knowledge.consult.audit import Record
 from knowledge.consult.record import VOTE_HEADERS, markdown, sheets
-from knowledge.consult.service import Record
 from knowledge.spreadsheet import Sheet, write_csv, write_xlsx
 
 FORMATS = (".csv", ".xlsx", ".md")
