@@ -270,6 +270,16 @@ async def occurrences_between(
         return [_occurrence(r) async for r in cur]
 
 
+async def unbound_groups(conn: aiosqlite.Connection) -> frozenset[int]:
+    """Groups no staff member has bound (/bindgroup): reminders never go to them, even
+    with the target `all` (a group opts in to reminders by being bound)."""
+    async with conn.execute(
+        "SELECT chat_id FROM chats WHERE type IN ('group', 'supergroup')"
+        " AND (bound_name IS NULL OR bound_name = '')"
+    ) as cur:
+        return frozenset([int(r[0]) async for r in cur])
+
+
 async def notice_for_ref(conn: aiosqlite.Connection, ref: str) -> int | None:
     """The notice an occurrence produced, if the notice service committed one (it records
     `ref` with the notice in its one transaction): how a pending occurrence left by a crash

@@ -30,6 +30,9 @@ from storage.clock import utc_now
 PREFIX = "remadd"
 ACTIONS = {"new": 0, "tpl": 1, "own": 0, "sug": 0, "tgt": 1, "top": 1, "ok": 0, "no": 0}
 DRAFT = "reminder_draft"
+# Set when the summary was shown; any later change clears it, so only a press on the
+# summary's own ✅ (not a stale or forged one mid-flow) creates the reminder.
+READY = "ready"
 TEMPLATE, TEXT, SCHEDULE, TARGET, TOPIC, CONFIRM = range(1, 7)
 # The target buttons; {topic} is filled in once the topic is chosen.
 TARGETS = ("all", "all+subscribers:{topic}", "subscribers:{topic}")
@@ -39,6 +42,14 @@ def _draft(context: BotContext) -> dict[str, Any]:
     data = context.user_data
     assert data is not None
     draft: dict[str, Any] = data.setdefault(DRAFT, {})
+    return draft
+
+
+def _change(context: BotContext, **values: Any) -> dict[str, Any]:
+    """Update the draft; what was confirmed before no longer is."""
+    draft = _draft(context)
+    draft.pop(READY, None)
+    draft.update(values)
     return draft
 
 
@@ -59,10 +70,12 @@ async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
 
 async def start(update: Update, context: BotContext) -> int:
     """/reminders add or the list's ➕ button: staff, in private or the staff group."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    # Staff first: a refusal answers the press itself (with the reason), and a press can
+    # be answered only once.
     if not await ensure_staff(update, context):
         return ConversationHandler.END
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     if not in_staff_place(update, context):
         await _say(update, t.PRIVATE_ONLY)
         return ConversationHandler.END
@@ -84,13 +97,17 @@ async def pressed(update: Update, context: BotContext) -> int:
     if press is None:
         await query.answer(t.ADD_EXPIRED, show_alert=True)
         return ConversationHandler.END
-    await query.answer()
     if press.action == "new":
-        return await start(update, context)
+        return await start(update, context)  # it answers the press
+    await query.answer()
+    if press.action == "ok" and draft.get(READY):
+        return await _create(update, context)
+    if press.action == "no":
+        return await cancel(update, context)
     templates = load_templates()
-    if press.action == "tpl" and press.id < len(templates):
+    if press.action == "tpl" and press.id < len(templates) and templates[press.id].spec:
         tpl = templates[press.id]
-        draft.update(text=tpl.text, template=tpl.key, topic=tpl.topic)
+        _change(context, text=tpl.text, template=tpl.key, topic=tpl.topic)
         draft.update(suggested=[tpl.schedule, tpl.spec])
         await _say(update, t.ADD_TEMPLATE_CHOSEN.format(title=tpl.title, text=tpl.text))
         return await _ask_schedule(update, context)
@@ -98,18 +115,15 @@ async def pressed(update: Update, context: BotContext) -> int:
         await _say(update, t.ADD_ASK_TEXT.format(limit=MAX_TEXT))
         return TEXT
     if press.action == "sug" and draft.get("suggested"):
-        draft["kind"], draft["spec"] = draft["suggested"]
+        kind, spec = draft["suggested"]
+        _change(context, kind=kind, spec=spec)
         return await _ask_target(update)
     if press.action == "tgt" and press.id < len(TARGETS) and "spec" in draft:
-        draft["target"] = TARGETS[press.id]
+        _change(context, target=TARGETS[press.id])
         return await _ask_topic(update)
-    if press.action == "top" and press.id < len(TOPICS) and "target" in draft:
-        draft["topic"] = TOPICS[press.id]
+    if press.action == "top" and press.id < len(TOPICS) and "target" in draft and "text" in draft:
+        _change(context, topic=TOPICS[press.id])
         return await _confirm(update, context)
-    if press.action == "ok" and "topic" in draft:
-        return await _create(update, context)
-    if press.action == "no":
-        return await cancel(update, context)
     await _say(update, t.ADD_EXPIRED)
     return ConversationHandler.END
 
@@ -122,7 +136,7 @@ async def typed_text(update: Update, context: BotContext) -> int:
     if len(text) > MAX_TEXT:
         await message.reply_text(t.ADD_TEXT_TOO_LONG.format(length=len(text), limit=MAX_TEXT))
         return TEXT
-    _draft(context).update(text=text, template=None)
+    _change(context, text=text, template=None)
     return await _ask_schedule(update, context)
 
 
@@ -157,7 +171,7 @@ async def typed_schedule(update: Update, context: BotContext) -> int:
     if schedule.next_run(utc_now()) is None:
         await message.reply_text(t.ADD_PAST_SCHEDULE)
         return SCHEDULE
-    _draft(context).update(kind=schedule.kind.value, spec=schedule.spec)
+    _change(context, kind=schedule.kind.value, spec=schedule.spec)
     return await _ask_target(update)
 
 
@@ -176,7 +190,7 @@ async def typed_target(update: Update, context: BotContext) -> int:
     except TargetError:
         await message.reply_text(t.ADD_BAD_TARGET)
         return TARGET
-    _draft(context)["target"] = spec
+    _change(context, target=spec)
     return await _ask_topic(update)
 
 
@@ -208,6 +222,7 @@ async def _confirm(update: Update, context: BotContext) -> int:
     markup = InlineKeyboardMarkup(
         [[_button(t.BUTTON_CONFIRM, "ok"), _button(t.BUTTON_CANCEL, "no")]]
     )
+    draft[READY] = True
     await _say(update, text, markup)
     return CONFIRM
 
@@ -229,6 +244,7 @@ async def _create(update: Update, context: BotContext) -> int:
             template=draft.get("template"),
         )
     except ReminderError:
+        context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
         await _say(update, t.ADD_PAST_SCHEDULE)
         return ConversationHandler.END
     await staff_repo.record_audit(context.services.db, user.id, "reminder.add", str(rid))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
@@ -293,6 +293,15 @@ class ReminderService:
             reminder, occurrence.id, repo.parse_instant(occurrence.scheduled_for), now, result
         )
 
+    async def _bound_only(self) -> NoticeService:
+        """The notice service with every unbound group left out of `all` (and community)
+        targets: a group receives reminders only once staff bind it. Broadcasts keep "all"
+        as every group; explicitly chosen chats (`chat:ID`) are still reached."""
+        unbound = await repo.unbound_groups(await self.database.get())
+        if not unbound:
+            return self.notices
+        return replace(self.notices, exclude_chat_ids=self.notices.exclude_chat_ids | unbound)
+
     async def _queue(
         self,
         reminder: Reminder,
@@ -316,7 +325,7 @@ class ReminderService:
         hold = send_after(moment, now, urgent=reminder.urgent, quiet=self.quiet, tz=self.tz)
         footer, buttons = self.footer(reminder.topic)
         # If this raises the occurrence stays pending and the next tick retries it.
-        notice_id = await self.notices.create_notice(
+        notice_id = await (await self._bound_only()).create_notice(
             text=reminder.text,
             kind="reminder",
             target=target,

@@ -64,10 +64,11 @@ class Schedule:
         return next(fire_times(self.trigger(), after, None, limit=1), None)
 
     def times_on(self, day: date) -> list[datetime]:
-        """Every time it fires on a local calendar day."""
+        """Every time it fires on a local calendar day: [00:00, next 00:00)."""
         start = datetime.combine(day, time(0), tzinfo=self.tz)
         end = start + timedelta(days=1)
-        return list(fire_times(self.trigger(), start - timedelta(microseconds=1), end))
+        tick = timedelta(microseconds=1)  # fire_times is (after, until]; the day is half open
+        return list(fire_times(self.trigger(), start - tick, end - tick))
 
 
 def parse_schedule(kind: ScheduleKind | str, spec: str, tz: ZoneInfo) -> Schedule:

@@ -108,6 +108,19 @@ def test_times_on_a_day() -> None:
     assert schedule.times_on(NOW.date()) == [at(1, 7), at(1, 18)]
 
 
+@pytest.mark.parametrize(
+    ("kind", "spec", "expected"),
+    [
+        ("daily", "00:00", [at(1, 0)]),  # not also the next day's midnight
+        ("cron", "0 */12 * * *", [at(1, 0), at(1, 12)]),
+        ("once", "2025-01-02 00:00", []),
+        ("once", "2025-01-01 23:59", [at(1, 23, 59)]),
+    ],
+)
+def test_times_on_a_day_is_half_open(kind: str, spec: str, expected: list[datetime]) -> None:
+    assert parse_schedule(kind, spec, TZ).times_on(NOW.date()) == expected
+
+
 def test_quiet_hours_across_midnight() -> None:
     quiet = parse_quiet_hours("22:00-07:00")
     assert quiet is not None
