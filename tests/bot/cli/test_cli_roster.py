@@ -85,8 +85,9 @@ def test_community_option_and_xlsx_export(tmp_path: Path) -> None:
     target = tmp_path / "名册.xlsx"
     result = run_roster(db, "export", "-o", str(target))
     assert result.returncode == 0, result.stderr
-    sheet = load_workbook(target, read_only=True).worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = load_workbook(target, read_only=True)
+    rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()  # read-only workbooks keep their file open until closed
     assert rows[1][:5] == ["阳光小区", "1", None, "101", "50.00"]
     assert run_roster(db, "export", "-o", str(tmp_path / "x.txt")).returncode == 2
 
