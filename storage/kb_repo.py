@@ -447,13 +447,19 @@ async def update_index_terms(
     rows: Sequence[tuple[int, str, str, str]],
     *,
     fingerprint: str,
+    phrasings: Sequence[tuple[int, str]] = (),
 ) -> None:
-    """Store re-tokenised (id, tokens, head_tokens, bigram_text) and the tokenizer used."""
+    """Store re-tokenised (id, tokens, head_tokens, bigram_text) of passages, (id, tokens)
+    of staff-taught phrasings, and the tokenizer used, in one transaction."""
     await conn.execute("BEGIN IMMEDIATE")
     try:
         await conn.executemany(
             "UPDATE kb_passages SET tokens = ?, head_tokens = ?, bigram_text = ? WHERE id = ?",
             [(tokens, head, bigram, pid) for pid, tokens, head, bigram in rows],
+        )
+        await conn.executemany(
+            "UPDATE kb_phrasings SET tokens = ? WHERE id = ?",
+            [(tokens, pid) for pid, tokens in phrasings],
         )
         await _set_meta(conn, "tokenizer", fingerprint)
         await conn.execute("COMMIT")
@@ -494,3 +500,56 @@ async def bulk_insert_passages(
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
+
+
+# --- staff-taught phrasings (migration 0013) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    id: int
+    passage_id: int
+    text: str
+    tokens: str
+
+
+async def add_phrasing(
+    conn: aiosqlite.Connection,
+    *,
+    passage_id: int,
+    text: str,
+    tokens: str,
+    question_id: int | None,
+    created_by: int | None,
+    created_at: str,
+) -> int | None:
+    """Store a question as another phrasing of a visible passage; None if it is gone."""
+    cur = await conn.execute(
+        "INSERT INTO kb_phrasings (passage_id, question_id, text, tokens, created_by,"
+        f" created_at) SELECT id, ?, ?, ?, ?, ? FROM kb_passages WHERE id = ? AND"
+        f" {_VISIBLE_PASSAGE}",
+        (question_id, text, tokens, created_by, created_at, passage_id),
+    )
+    return int(cur.lastrowid) if cur.rowcount and cur.lastrowid else None
+
+
+async def load_phrasings(conn: aiosqlite.Connection) -> list[Phrasing]:
+    async with conn.execute(
+        "SELECT id, passage_id, text, tokens FROM kb_phrasings ORDER BY id"
+    ) as cur:
+        return [Phrasing(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()]
+
+
+async def get_passage(conn: aiosqlite.Connection, passage_id: int) -> StoredPassage | None:
+    """A visible passage by id."""
+    async with conn.execute(
+        f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE id = ? AND {_VISIBLE_PASSAGE}",
+        (passage_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _passage(row)
+
+
+async def generation(conn: aiosqlite.Connection) -> str:
+    """The passages' generation (bumped by triggers on every write, migration 0013)."""
+    return await get_meta(conn, "generation") or "0"

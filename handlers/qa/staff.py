@@ -1,4 +1,5 @@
-"""Staff side of the knowledge base: import documents, /kb, /unanswered, answers → FAQ."""
+"""Staff side of the knowledge base: import documents, /kb, /unanswered, answers → FAQ,
+and teaching: a question stored as another phrasing of the passage staff pick for it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from handlers.context import BotContext
 from handlers.qa import texts as t
 from knowledge.qa.errors import KnowledgeImportError
 from knowledge.qa.questions import MAX_FAQ_ANSWER
+from knowledge.qa.service import SearchResult
 from storage import staff_repo
 from storage.clock import to_local
 
@@ -31,9 +33,14 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "kbs"
 # /kb and /unanswered buttons: action → number of ids
-ACTIONS = {"rm": 1, "rmok": 1, "cancel": 1, "faq": 1, "no": 1}
+ACTIONS = {"rm": 1, "rmok": 1, "cancel": 1, "faq": 1, "no": 1, "pick": 1, "use": 2}
 PENDING_FAQ = "kb_pending_faq"  # user_data key: question id a staff member is answering
-WRITING_FAQ = 1  # the FAQ conversation's one state
+PENDING_PICK = "kb_pending_pick"  # user_data key: question id staff are finding a passage for
+# The staff conversation's states: writing an FAQ answer, or searching for a passage.
+WRITING_FAQ = 1
+SEARCHING = 2
+PREVIEW_CHARS = 60  # of a candidate passage in the pick list
+BUTTON_PREVIEW_CHARS = 18
 
 
 async def receive_document(update: Update, context: BotContext) -> None:
@@ -160,6 +167,9 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
             InlineKeyboardButton(
                 t.BTN_DISMISS.format(qid=q.id), callback_data=callbacks.encode(PREFIX, "no", q.id)
             ),
+            InlineKeyboardButton(
+                t.BTN_PICK.format(qid=q.id), callback_data=callbacks.encode(PREFIX, "pick", q.id)
+            ),
         ]
         for q in pending
     ]
@@ -169,7 +179,8 @@ async def unanswered_command(update: Update, context: BotContext) -> None:
 async def staff_button(update: Update, context: BotContext) -> int | None:
     """Buttons under /kb and /unanswered; staff rights are checked again on every press.
 
-    Also the FAQ conversation's entry point: 写答案 returns WRITING_FAQ.
+    Also the staff conversation's entry point: 写答案 returns WRITING_FAQ, 选原文
+    SEARCHING, and a picked passage ends it.
     """
     query = update.callback_query
     if query is None or not await ensure_staff(update, context):
@@ -215,6 +226,10 @@ async def staff_button(update: Update, context: BotContext) -> int | None:
     if record is None:
         await query.answer(t.FAQ_CLOSED.format(qid=ident), show_alert=True)
         return None
+    if pressed.action == "use":
+        return await _use_passage(update, context, ident, pressed.ids[1])
+    if pressed.action == "pick":
+        return await _start_pick(update, context, ident, record.question)
     if pressed.action == "no":
         await query.answer()
         await qa.dismiss(ident, staff_id=query.from_user.id)
@@ -230,8 +245,113 @@ async def staff_button(update: Update, context: BotContext) -> int | None:
         return None
     await query.answer()
     if context.user_data is not None:
+        context.user_data.pop(PENDING_PICK, None)
         context.user_data[PENDING_FAQ] = ident
     return WRITING_FAQ
+
+
+def _pick_list(qid: int, head: str, found: list[SearchResult]) -> tuple[str, InlineKeyboardMarkup]:
+    """The candidates as numbered previews, each with its button."""
+    lines = [head]
+    buttons = []
+    for n, result in enumerate(found, 1):
+        preview = " ".join(result.text.split())
+        lines.append(
+            t.PICK_LINE.format(n=n, source=result.source[:80], preview=preview[:PREVIEW_CHARS])
+        )
+        buttons.append(
+            [
+                InlineKeyboardButton(
+                    t.BTN_USE.format(n=n, preview=preview[:BUTTON_PREVIEW_CHARS]),
+                    callback_data=callbacks.encode(PREFIX, "use", qid, result.passage_id),
+                )
+            ]
+        )
+    return "\n\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+async def _start_pick(update: Update, context: BotContext, qid: int, question: str) -> int | None:
+    """选原文: the keyword ranking's best passages for the question, in the private chat
+    (the question may be personal), and typed words search for others."""
+    query = update.callback_query
+    assert query is not None
+    found = context.services.questions().candidates(question)
+    head = t.PICK_HEAD.format(qid=qid, question=question[:200])
+    text, markup = _pick_list(qid, head, found)
+    try:
+        await context.bot.send_message(query.from_user.id, text, reply_markup=markup)
+    except Forbidden:
+        await query.answer(t.FAQ_NEED_PRIVATE, show_alert=True)
+        return None
+    await query.answer()
+    if context.user_data is not None:
+        context.user_data.pop(PENDING_FAQ, None)
+        context.user_data[PENDING_PICK] = qid
+    return SEARCHING
+
+
+async def _use_passage(update: Update, context: BotContext, qid: int, passage_id: int) -> int:
+    """A passage picked: the question becomes another phrasing of it, the asker is told."""
+    query = update.callback_query
+    assert query is not None
+    staff_id = query.from_user.id
+    qa = context.services.questions()
+    if await context.services.knowledge().passage(passage_id) is None:
+        await query.answer(t.PICK_GONE, show_alert=True)
+        return SEARCHING
+    taught = await qa.answer_with_passage(qid, passage_id, staff_id=staff_id)
+    if taught is None:
+        await query.answer(t.FAQ_CLOSED.format(qid=qid), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    if context.user_data is not None and context.user_data.get(PENDING_PICK) == qid:
+        context.user_data.pop(PENDING_PICK, None)
+    chat_id = query.message.chat.id if query.message else staff_id
+    await context.bot.send_message(chat_id, t.TAUGHT.format(qid=qid, source=taught.passage.source))
+    record = taught.question
+    if record.chat_id is not None and record.user_id != staff_id:
+        notice = t.TAUGHT_NOTICE.format(
+            question=record.question[:100],
+            answer=taught.passage.text,
+            source=taught.passage.source,
+        )
+        try:
+            await context.bot.send_message(record.chat_id, notice)
+        except TelegramError as exc:
+            logger.info("Could not tell the asker of question %s: %s", qid, exc)
+    return ConversationHandler.END
+
+
+async def pick_search(update: Update, context: BotContext) -> int:
+    """Words typed while picking: the passages they find, as buttons."""
+    message = update.effective_message
+    data = context.user_data if context.user_data is not None else {}
+    user_id = message.from_user.id if message and message.from_user else None
+    if message is None or message.text is None or PENDING_PICK not in data:
+        return ConversationHandler.END
+    if not context.services.is_staff(user_id):
+        data.pop(PENDING_PICK, None)  # rights were revoked mid-flow
+        return ConversationHandler.END
+    qid = int(data[PENDING_PICK])
+    if await context.services.questions().open_question(qid) is None:
+        data.pop(PENDING_PICK, None)
+        await message.reply_text(t.FAQ_CLOSED.format(qid=qid))
+        return ConversationHandler.END
+    words = message.text.strip()
+    found = context.services.questions().candidates(words)
+    if not found:
+        await message.reply_text(t.PICK_NONE)
+        return SEARCHING
+    text, markup = _pick_list(qid, t.SEARCH_HEAD.format(words=words[:40], qid=qid), found)
+    await message.reply_text(text, reply_markup=markup)
+    return SEARCHING
+
+
+async def pick_not_text(update: Update, context: BotContext) -> int:
+    """A sticker or photo while picking: ask for words, stay in the flow."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(t.PICK_NEED_TEXT)
+    return SEARCHING
 
 
 async def faq_answer(update: Update, context: BotContext) -> int:
@@ -272,17 +392,22 @@ async def faq_not_text(update: Update, context: BotContext) -> int:
 
 
 async def faq_cancel(update: Update, context: BotContext) -> int:
-    """/cancel inside the FAQ flow: the question stays open."""
+    """/cancel inside the FAQ or the pick flow: the question stays open."""
+    picking = False
     if context.user_data is not None:
         context.user_data.pop(PENDING_FAQ, None)
+        picking = context.user_data.pop(PENDING_PICK, None) is not None
     if update.effective_message is not None:
-        await update.effective_message.reply_text(t.FAQ_CANCELLED)
+        await update.effective_message.reply_text(t.PICK_CANCELLED if picking else t.FAQ_CANCELLED)
     return ConversationHandler.END
 
 
 def faq_conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    """写答案 → the answer, in private. Keyed by user alone (per_chat=False): the button may
-    be pressed in the staff group while the answer comes in the private chat."""
+    """写答案 → the answer, in private; 选原文 → typed words search, a pressed passage
+    teaches. Keyed by user alone (per_chat=False): the button may be pressed in the staff
+    group while the answer comes in the private chat. One conversation for both flows, so
+    that starting one ends the other: two conversations would both wait for the same
+    staff member's next text."""
     private = NEW_MESSAGES & filters.ChatType.PRIVATE
     with warnings.catch_warnings():
         # PTB warns that with per_message=False a CallbackQueryHandler is not tracked per
@@ -294,7 +419,11 @@ def faq_conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 WRITING_FAQ: [
                     MessageHandler(private & filters.TEXT & ~filters.COMMAND, faq_answer),
                     MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, faq_not_text),
-                ]
+                ],
+                SEARCHING: [
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, pick_search),
+                    MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, pick_not_text),
+                ],
             },
             fallbacks=[CommandHandler("cancel", faq_cancel, filters=private)],
             name="qa_faq_answer",

@@ -109,3 +109,25 @@ HELP_LINES = (
 )
 FAQ_NEED_TEXT = "请用文字发送答案（400 字以内），或发送 /cancel 取消。"
 ASK_PROMPT = "请直接输入您的问题，例如：“老旧小区改造要多少人同意？”"
+
+# Staff teach the bot: pick the passage that answers a question, or search for one.
+BTN_PICK = "#{qid} 选原文"
+PICK_HEAD = (
+    "问题 #{qid}「{question}」\n"
+    "请点选能回答它的原文；没有合适的，可以直接发几个词搜索。发送 /cancel 取消。"
+)
+SEARCH_HEAD = (
+    "「{words}」的搜索结果，请点选能回答问题 #{qid} 的原文（可继续发词搜索，/cancel 取消）："
+)
+PICK_NONE = "没有找到相关原文，请换几个词再搜索，或发送 /cancel 取消。"
+PICK_LINE = "{n}. {source}\n{preview}"
+BTN_USE = "{n}. {preview}"
+PICK_GONE = "这段原文已不存在（文件可能已被更新或删除），请重新选择。"
+PICK_NEED_TEXT = "请发送几个词来搜索原文，或发送 /cancel 取消。"
+PICK_CANCELLED = "已取消选原文。"
+TAUGHT = (
+    "✅ 已把问题 #{qid} 记为这段原文的另一种问法，以后居民再问类似问题会自动回答。\n📄 {source}"
+)
+TAUGHT_NOTICE = (
+    "您之前问的「{question}」，社区工作人员找到了相关规定：\n{answer}\n\n📄 来源：{source}"
+)

@@ -23,6 +23,8 @@ from storage.kb_questions_repo import Question
 MAX_STORED_QUESTION = 4096  # Telegram itself caps a message at 4096 characters
 MAX_RESULTS = 10  # how far 其他答案 may page
 MAX_FAQ_ANSWER = 400
+# Passages offered to staff to pick from, for a question or for their search words.
+MAX_CANDIDATES = 5
 # The same question again from the same person in the same chat within this time is the
 # same question: it gets the same answer and does not queue a second time for staff.
 REPEAT_WINDOW = timedelta(hours=24)
@@ -55,6 +57,14 @@ class Asked:
     outcome: Outcome
     question_id: int | None = None
     result: SearchResult | None = None
+
+
+@dataclass(frozen=True)
+class Taught:
+    """A question staff answered by picking a passage (QuestionService.answer_with_passage)."""
+
+    question: Question
+    passage: SearchResult
 
 
 class HandOff(Enum):
@@ -206,6 +216,37 @@ class QuestionService:
             self._db, staff_id, "kb.faq_from_question", str(question_id), answer[:100]
         )
         return record
+
+    def candidates(self, text: str, k: int = MAX_CANDIDATES) -> list[SearchResult]:
+        """The keyword ranking's best passages for `text`, answered or not: what staff
+        choose from when they teach the bot a question (and what their search finds)."""
+        return self.kb.ask(text, k=k).results
+
+    async def answer_with_passage(
+        self, question_id: int, passage_id: int, *, staff_id: int
+    ) -> Taught | None:
+        """Staff picked the passage that answers the question: the question (redacted)
+        becomes another phrasing of it, the question is resolved. None when the question
+        was closed meanwhile or the passage is gone."""
+        record = await self.open_question(question_id)
+        if record is None or await self.kb.passage(passage_id) is None:
+            return None
+        # Claim the question first: of two staff picking at once, one teaches.
+        if not await repo.close_question(
+            self._db, question_id, staff_id=staff_id, status=QuestionStatus.RESOLVED.value
+        ):
+            return None
+        passage = await self.kb.teach(
+            passage_id, faq_question(record.question), question_id=question_id, created_by=staff_id
+        )
+        if passage is None:
+            passage = await self.kb.passage(passage_id)
+        if passage is None:
+            return None
+        await staff_repo.record_audit(
+            self._db, staff_id, "kb.teach", str(question_id), f"passage {passage_id}"
+        )
+        return Taught(record, passage)
 
     async def dismiss(self, question_id: int, *, staff_id: int) -> bool:
         closed = await repo.close_question(

@@ -16,8 +16,8 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -30,8 +30,10 @@ from knowledge.isolated import (
     WorkerTimeoutError,
 )
 from knowledge.normalize import canonical, clean_display, display_punctuation
+from knowledge.qa import index_cache
 from knowledge.qa.errors import KnowledgeImportError
-from knowledge.qa.index import IndexEntry, SearchIndex
+from knowledge.qa.index import IndexEntry, SearchIndex, question_only
+from knowledge.qa.index_cache import cache_path
 from knowledge.qa.parsing import MAX_PASSAGE_CHARS
 from knowledge.qa.preparation import (
     WARMUP,
@@ -150,18 +152,38 @@ def build_faq_passage(
     )
 
 
-def _entry(p: kb_repo.StoredPassage) -> IndexEntry:
+def _entry(p: kb_repo.StoredPassage, taught: Sequence[str] = ()) -> IndexEntry:
+    """The index entry of a stored passage; `taught` are the tokens of the phrasings
+    staff taught it, which join its heading field (see KnowledgeBase.teach)."""
     # Interning shares one string object per distinct term across all passages, which
     # keeps a 100k-passage index in memory affordable.
+    head = p.head_tokens.split()
+    for tokens in taught:
+        head.extend(tokens.split())
     return IndexEntry(
         passage_id=p.id,
         kind=p.kind,
         text=p.text,
         source=p.source,
         body=tuple(map(sys.intern, p.tokens.split())),
-        head=tuple(map(sys.intern, p.head_tokens.split())),
+        head=tuple(map(sys.intern, head)),
         bigram_text=p.bigram_text,
     )
+
+
+async def _database_file(conn: aiosqlite.Connection) -> str:
+    """The database's file path, '' for an in-memory one."""
+    async with conn.execute("PRAGMA database_list") as cur:
+        for row in await cur.fetchall():
+            if row[1] == "main":
+                return str(row[2] or "")
+    return ""
+
+
+def phrasing_terms(question: str) -> str:
+    """Index terms of a taught phrasing: the question as the index reads a resident's
+    (personal details and greetings out), tokenised like any heading."""
+    return " ".join(tokenize(canonical(question_only(question))))
 
 
 def _faq_file() -> Path | None:
@@ -204,6 +226,9 @@ class KnowledgeBase:
         # first import, retired when idle); `close` kills it at once.
         self._worker = IsolatedWorker(max_memory_bytes=MAX_WORKER_MEMORY_BYTES, warmup=WARMUP)
         self._closing = False
+        # The index file beside the database (knowledge/qa/index_cache.py); None when the
+        # database is in memory.
+        self._cache: Path | None = None
 
     @classmethod
     async def open(cls, conn: aiosqlite.Connection, *, load_faq: bool = True) -> KnowledgeBase:
@@ -217,15 +242,41 @@ class KnowledgeBase:
         await kb._retokenize_if_needed(jieba_ready)
         if load_faq:
             await kb._seed_bundled_faq(jieba_ready)
-        stored = await kb_repo.load_passages(conn)
-        entries = await asyncio.to_thread(lambda: [_entry(p) for p in stored])
-        for p, e in zip(stored, entries, strict=True):
-            kb._entries[p.id] = e
-            if p.doc_id is not None:
-                kb._doc_passages.setdefault(p.doc_id, []).append(p.id)
-        await kb._rebuild()
+        kb._cache = cache_path(await _database_file(conn))
+        if not await kb._load_cached():
+            stored = await kb_repo.load_passages(conn)
+            taught: dict[int, list[str]] = {}
+            for phrasing in await kb_repo.load_phrasings(conn):
+                taught.setdefault(phrasing.passage_id, []).append(phrasing.tokens)
+            entries = await asyncio.to_thread(
+                lambda: [_entry(p, taught.get(p.id, ())) for p in stored]
+            )
+            for p, e in zip(stored, entries, strict=True):
+                kb._entries[p.id] = e
+                if p.doc_id is not None:
+                    kb._doc_passages.setdefault(p.doc_id, []).append(p.id)
+            await kb._rebuild()
         await jieba_ready
         return kb
+
+    async def _cache_key(self) -> str:
+        generation = await kb_repo.generation(self._conn)
+        return f"{generation}|{tokenizer_fingerprint()}"
+
+    async def _load_cached(self) -> bool:
+        """Take the index saved beside the database if it was built for these passages."""
+        if self._cache is None:
+            return False
+        path, key = self._cache, await self._cache_key()
+        cached = await asyncio.to_thread(index_cache.load, path, key)
+        if cached is None:
+            return False
+        for entry, doc_id in zip(cached.index.entries, cached.doc_ids, strict=True):
+            self._entries[entry.passage_id] = entry
+            if doc_id is not None:
+                self._doc_passages.setdefault(doc_id, []).append(entry.passage_id)
+        self._index = cached.index
+        return True
 
     async def _retokenize_if_needed(self, jieba_ready: Awaitable[object]) -> None:
         """Re-derive stored index terms when the tokenizer (dictionary, stopwords,
@@ -242,9 +293,19 @@ class KnowledgeBase:
         rows = await asyncio.to_thread(
             lambda: [(s.id, *index_terms(s.body, s.head, s.bigram, heads)) for s in sources]
         )
-        await kb_repo.update_index_terms(self._conn, rows, fingerprint=current)
+        phrasings = await kb_repo.load_phrasings(self._conn)
+        if phrasings:
+            await jieba_ready
+        retaught = await asyncio.to_thread(
+            lambda: [(p.id, phrasing_terms(p.text)) for p in phrasings]
+        )
+        await kb_repo.update_index_terms(self._conn, rows, fingerprint=current, phrasings=retaught)
         if stored is not None:
-            logger.info("Tokenizer changed: re-tokenised %d passages", len(rows))
+            logger.info(
+                "Tokenizer changed: re-tokenised %d passages, %d taught phrasings",
+                len(rows),
+                len(retaught),
+            )
 
     async def _seed_bundled_faq(self, jieba_ready: Awaitable[object]) -> None:
         path = _faq_file()
@@ -265,8 +326,17 @@ class KnowledgeBase:
         logger.info("Seeded %d bundled FAQ entries", len(passages))
 
     async def _rebuild(self) -> None:
+        """Build the index from the entries and save it beside the database (writes hold
+        `_write_lock` or run before the bot serves, so the generation read here is the
+        one these entries come from)."""
         entries = list(self._entries.values())
-        self._index = await asyncio.to_thread(SearchIndex, entries)
+        key = await self._cache_key() if self._cache is not None else ""
+        index = await asyncio.to_thread(SearchIndex, entries)
+        self._index = index
+        if self._cache is not None:
+            doc_of = {pid: doc for doc, pids in self._doc_passages.items() for pid in pids}
+            doc_ids = [doc_of.get(e.passage_id) for e in index.entries]
+            await asyncio.to_thread(index_cache.save, self._cache, key, index, doc_ids)
 
     # --- documents ------------------------------------------------------------------
 
@@ -434,6 +504,50 @@ class KnowledgeBase:
             )
             await self._rebuild()
         return pid
+
+    async def passage(self, passage_id: int) -> SearchResult | None:
+        """A passage still in the knowledge base, as a search result (score 0)."""
+        entry = self._entries.get(passage_id)
+        if entry is None:
+            return None
+        return SearchResult(
+            entry.passage_id, display_punctuation(entry.text), entry.source, 0.0, entry.kind
+        )
+
+    async def teach(
+        self,
+        passage_id: int,
+        question: str,
+        *,
+        question_id: int | None = None,
+        created_by: int | None = None,
+    ) -> SearchResult | None:
+        """Store `question` (personal details already removed) as another phrasing of the
+        passage: its terms join the passage's heading field, in SQLite and in the index,
+        so the same and similar questions find the passage from now on. None when the
+        passage is gone or the question has no words."""
+        terms = await asyncio.to_thread(phrasing_terms, question)
+        if not terms:
+            return None
+        async with self._write_lock:
+            entry = self._entries.get(passage_id)
+            if entry is None:
+                return None
+            stored = await kb_repo.add_phrasing(
+                self._conn,
+                passage_id=passage_id,
+                text=question,
+                tokens=terms,
+                question_id=question_id,
+                created_by=created_by,
+                created_at=now_iso(),
+            )
+            if stored is None:
+                return None
+            head = (*entry.head, *map(sys.intern, terms.split()))
+            self._entries[passage_id] = replace(entry, head=head)
+            await self._rebuild()
+        return await self.passage(passage_id)
 
     def passage_count(self) -> int:
         return len(self._index)

@@ -65,7 +65,11 @@ async def test_unanswered_lists_declined_question_with_buttons(
     head, line = listing["text"].split("\n")
     assert head == t.UNANSWERED_HEAD.format(count=1, shown=1)
     assert line.startswith(f"#{qid} {QUESTION}（")
-    assert labels(listing) == [t.BTN_WRITE_FAQ.format(qid=qid), t.BTN_DISMISS.format(qid=qid)]
+    assert labels(listing) == [
+        t.BTN_WRITE_FAQ.format(qid=qid),
+        t.BTN_DISMISS.format(qid=qid),
+        t.BTN_PICK.format(qid=qid),
+    ]
 
 
 def answered_source(reply: dict[str, Any]) -> str:
