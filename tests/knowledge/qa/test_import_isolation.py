@@ -94,8 +94,10 @@ async def test_5mb_text_import_keeps_the_event_loop_responsive(kb: KnowledgeBase
     summary = await task
     assert summary.passages > 5_000
     assert kb.ask("电动自行车集中充电多久检查一次").results
-    # Measured 0.05 s here (0.17-0.20 s when parsing ran in a thread); generous on 2 cores.
-    assert worst < 0.3, f"event loop blocked for {worst:.2f}s"
+    # Measured 0.05 s here (0.17-0.20 s when parsing ran in a thread; seconds when it ran on
+    # the loop). The bound only catches gross regressions, with the suite running 4 test
+    # processes on 2 cores; bench/concurrency.py measures the figure.
+    assert worst < 0.5, f"event loop blocked for {worst:.2f}s"
 
 
 async def test_worker_is_killed_on_timeout_and_replaced() -> None:
