@@ -15,6 +15,7 @@ from bot.config import Settings, load_settings
 from bot.local_api import Chat, LocalBotApi, User
 from bot.rate_limiter import FloodLimits
 from bot.runtime import running
+from handlers.consult import ballot
 from handlers.context import ResidentApplication
 
 TOKEN = "123456:TEST-e2e-token"
@@ -24,6 +25,13 @@ RESIDENT = User(id=1001, first_name="张阿姨", language_code="zh-hans")
 NEIGHBOUR = User(id=1002, first_name="老王", language_code="zh-hans")
 GROUP = Chat(id=-1001234567890, type="supergroup", title="幸福里业主群")
 STAFF_CHAT = Chat(id=-1009999999999, type="supergroup", title="社区工作群")
+
+
+@pytest.fixture
+def fast_consult_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The consultation job (post ballots, edit tallies, close at the deadline) every 0.5 s
+    instead of every 3 s, so consultation tests do not wait for its tick."""
+    monkeypatch.setattr(ballot, "SYNC_SECONDS", 0.5)
 
 
 @pytest.fixture(autouse=True)

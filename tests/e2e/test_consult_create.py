@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
+import pytest
 
 from bot.local_api import LocalBotApi
 from handlers import texts as common
@@ -19,6 +20,8 @@ from knowledge.consult.wording import NON_VOTER_NAMES, RULE_NAMES, rule_name
 from tests.e2e.conftest import ADMIN, GROUP, RESIDENT, buttons, rows
 from tests.e2e.test_consult_helpers import forged, press, register_and_group
 from tests.e2e.test_foundation_helpers import eventually
+
+pytestmark = pytest.mark.usefixtures("fast_consult_sync")
 
 
 async def _say(api: LocalBotApi, text: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import aiosqlite
+import pytest
 
 from bot.local_api import LocalBotApi, User
 from handlers.consult import texts as t
@@ -14,6 +15,8 @@ from handlers.context import ResidentApplication
 from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, rows
 from tests.e2e.test_consult_helpers import link, register_and_group
 from tests.e2e.test_foundation_helpers import eventually
+
+pytestmark = pytest.mark.usefixtures("fast_consult_sync")
 
 PASSER_BY = User(id=1500, first_name="路人", language_code="zh-hans")  # linked to no household
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import aiosqlite
+import pytest
 
 from bot.local_api import LocalBotApi
 from handlers.consult import texts as t
@@ -23,6 +24,8 @@ from tests.e2e.test_consult_helpers import (
     publish,
     register_and_group,
 )
+
+pytestmark = pytest.mark.usefixtures("fast_consult_sync")
 
 
 async def test_private_ballot_vote_and_daily_reminders(

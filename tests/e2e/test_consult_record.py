@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiosqlite
+import pytest
 from openpyxl import load_workbook
 
 from bot.local_api import LocalBotApi
@@ -18,6 +19,8 @@ from knowledge.consult.record import HISTORY_HEADERS, SUMMARY_HEADERS, VOTE_HEAD
 from knowledge.consult.service import ConsultService
 from tests.e2e.conftest import ADMIN, NEIGHBOUR, RESIDENT, rows
 from tests.e2e.test_consult_helpers import TITLE, link, publish, register_and_group
+
+pytestmark = pytest.mark.usefixtures("fast_consult_sync")
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The register's owners and phones (tests/e2e/test_households_support.py): never in a record.

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiosqlite
+import pytest
 
 from bot.local_api import LocalBotApi
 from handlers.consult import texts as t
@@ -20,6 +21,8 @@ from storage.db import DatabaseHandle
 from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, button_data, forge_press, rows
 from tests.e2e.test_foundation_helpers import answer_of
 from tests.e2e.test_households_support import household_id, seed_register
+
+pytestmark = pytest.mark.usefixtures("fast_consult_sync")
 
 TENANT_ID = 1003
 
