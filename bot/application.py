@@ -91,6 +91,10 @@ def build_application(
     # --- concurrency and flood control (bot/update_processor.py, bot/rate_limiter.py) ---
     # Different chats concurrently, each chat's (and each user's) updates in order.
     builder = builder.concurrent_updates(ChatOrderedUpdateProcessor(max_concurrent_updates=256))
+    # httpcore scans its whole pool for every request: 256 connections (PTB's default) cost
+    # more CPU than they save in waiting (bench/throughput.py: /help 0.70 → ~0.8 of bare
+    # PTB). Requests wait up to 5 s for a free connection instead of PTB's 1 s.
+    builder = builder.connection_pool_size(8).pool_timeout(5.0)
     if rate_limit:
         # Telegram's flood limits (30 msg/s overall, 20/min per group, ~1/s per chat); a 429
         # pauses only the chat it was for, and is retried a few times.
