@@ -90,7 +90,7 @@ class DeliveryWorker:
         rate = worker_rate(self.limits.send_rate)
         # Even spacing keeps sends from bunching at the start of a window: a bunch delayed a
         # few milliseconds on its way would land in Telegram's next window with the next one.
-        self._overall = SendWindow(rate, 1.0, spacing=1.0 / rate)
+        self._overall = SendWindow(rate, 1.0, spacing=0.9 / rate)
         self._groups: dict[int, SendWindow] = {}
         self._chats: dict[int, SendWindow] = {}
         self._paused: dict[int, float] = {}

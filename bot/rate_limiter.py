@@ -63,7 +63,7 @@ class FloodLimits:
 TELEGRAM_LIMITS = FloodLimits()
 # What we count is when a request leaves; Telegram counts when it arrives. A window a little
 # longer than Telegram's absorbs the jitter in between, so no window of theirs sees more.
-_WINDOW_MARGIN = 1.03
+_WINDOW_MARGIN = 1.02
 
 
 # Set by the outbox's delivery worker around its sends: background traffic, which leaves
