@@ -11,8 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.output import spreadsheet_format
 from bot.config import Settings
-from knowledge.spreadsheet import SpreadsheetFormat, format_for
+from knowledge.spreadsheet import SpreadsheetFormat
 from knowledge.tickets.lifecycle import STATUS_LABELS, Status
 
 if TYPE_CHECKING:
@@ -89,13 +90,8 @@ def export_main(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.tickets.categories import CatalogError, load_from_env
 
     output: Path = args.output
-    fmt = format_for(output)
+    fmt = spreadsheet_format(output)
     if fmt is None:
-        print(
-            f"不支持的文件类型 {output.suffix or '（无后缀）'}：输出文件名请以 .csv 或 .xlsx 结尾"
-            " / the output file must end in .csv or .xlsx",
-            file=sys.stderr,
-        )
         return 2
     try:
         catalog = load_from_env(os.environ)

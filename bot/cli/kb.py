@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.cli.output import spreadsheet_format
 from bot.config import Settings
 from knowledge.qa.question_export import (
     STATUS_LABELS,
@@ -18,7 +19,6 @@ from knowledge.qa.question_export import (
     ExportSelection,
     export_to_file,
 )
-from knowledge.spreadsheet import format_for
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
@@ -143,13 +143,8 @@ async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
 def export_questions(settings: Settings, args: argparse.Namespace) -> int:
     """`kb export`: the question log for the street office; the format is the file suffix."""
     output: Path = args.output
-    fmt = format_for(output)
+    fmt = spreadsheet_format(output)
     if fmt is None:
-        print(
-            f"不支持的文件类型 {output.suffix or '（无后缀）'}：输出文件名请以 .csv 或 .xlsx 结尾"
-            " / the output file must end in .csv or .xlsx",
-            file=sys.stderr,
-        )
         return 2
     try:
         selection = ExportSelection(

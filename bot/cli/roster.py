@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import roster_codes
+from bot.cli.output import spreadsheet_format
 from bot.config import Settings
-from knowledge.spreadsheet import format_for, write_csv, write_spreadsheet
+from knowledge.spreadsheet import write_csv, write_spreadsheet
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
@@ -52,12 +53,7 @@ def roster_main(settings: Settings, args: argparse.Namespace) -> int:
         print(f"未知的命令 roster {args.roster_command}", file=sys.stderr)
         return 2
     output: Path | None = args.output
-    if output is not None and format_for(output) is None:
-        print(
-            f"不支持的文件类型 {output.suffix or '（无后缀）'}：输出文件名请以 .csv 或 .xlsx 结尾"
-            " / the output file must end in .csv or .xlsx",
-            file=sys.stderr,
-        )
+    if output is not None and spreadsheet_format(output) is None:
         return 2
     return asyncio.run(_export(settings, args))
 

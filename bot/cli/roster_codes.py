@@ -17,8 +17,9 @@ from typing import Any
 
 from telegram.helpers import create_deep_linked_url
 
+from bot.cli.output import spreadsheet_format
 from bot.config import Settings
-from knowledge.spreadsheet import Sheet, SpreadsheetFormat, format_for, write_csv
+from knowledge.spreadsheet import Sheet, SpreadsheetFormat, write_csv
 from knowledge.spreadsheet import write_spreadsheet as write_file
 
 CSV_HEADERS = ("小区", "楼栋", "单元", "房号", "绑定码")
@@ -45,9 +46,8 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
 
 def codes_main(settings: Settings, args: argparse.Namespace) -> int:
     output: Path | None = args.output
-    fmt = format_for(output) if output is not None else SpreadsheetFormat.CSV
+    fmt = spreadsheet_format(output) if output is not None else SpreadsheetFormat.CSV
     if fmt is None:
-        print("输出文件名请以 .csv 或 .xlsx 结尾 / must end in .csv or .xlsx", file=sys.stderr)
         return 2
     username = (args.bot_username or settings.extra.get("bot_username", "")).lstrip("@")
     if fmt is SpreadsheetFormat.XLSX and not username:
