@@ -16,7 +16,7 @@ import asyncio
 import re
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -62,8 +62,12 @@ class Console:
         files: Path,
         out: TextIO | None = None,
         quiet: float = 0.5,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.api = api
+        # Whether the bot still has updates in hand: a slow answer (a busy machine, a large
+        # knowledge base) is not silence.
+        self.busy = busy
         self.staff_id = staff_id
         self.files = files
         self.out = out if out is not None else sys.stdout
@@ -198,7 +202,7 @@ class Console:
         loop = asyncio.get_running_loop()
         start = last = loop.time()
         while loop.time() - start < limit and (
-            loop.time() - last < self.quiet or self.api.pending_update_count
+            loop.time() - last < self.quiet or self.api.pending_update_count or self.busy()
         ):
             if self.flush():
                 last = loop.time()
@@ -307,7 +311,7 @@ async def open_console(
             )
         app = build_application(local, token=CONSOLE_TOKEN, rate_limit=False)
         async with running(app):
-            console = Console(api, staff_id, files, out=out, quiet=quiet)
+            console = Console(api, staff_id, files, out=out, quiet=quiet, busy=_busy(app))
             username = api.bot_user["username"]
             console.say(
                 f"离线控制台已启动（数据库：{settings.db_path}）。机器人是 @{username}，"
@@ -316,6 +320,16 @@ async def open_console(
             )
             console.cursor = api.mark()
             yield console
+
+
+def _busy(app: Any) -> Callable[[], bool]:
+    processor = app.update_processor
+
+    def busy() -> bool:
+        lanes = getattr(processor, "waiting_lanes", 0)
+        return bool(app.update_queue.qsize() or lanes or processor.current_concurrent_updates)
+
+    return busy
 
 
 async def run_console(settings: Settings, files: Path) -> int:
