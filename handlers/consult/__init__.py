@@ -30,6 +30,7 @@ def feature() -> Feature:
             BotCommand("consult", "工作人员：业主意见征询"),
             BotCommand("consultnotify", "开启/关闭征询私信通知"),
         ),
+        help=texts.RESIDENT_HELP_LINES,
         staff_help=texts.HELP_LINES,
         jobs=ballot.jobs,
     )

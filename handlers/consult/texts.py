@@ -5,10 +5,13 @@ from __future__ import annotations
 from knowledge.consult.voting import Refusal
 
 HELP_LINES = (
-    "/consult — 新建业主意见征询（按提示填写）；/consult list｜tally ID｜publish ID｜close ID",
-    "/record ID — 征询记录（概要与表格文件）",
-    "/poll 问题|选项1|选项2 — 快速投票（非正式，加“匿名”前缀为匿名投票）",
-    "/consultnotify on|off — 居民：开启/关闭征询私信提醒",
+    "\n• /consult —— 新建业主意见征询（按提示填写）；"
+    "/consult list｜tally ID｜publish ID｜close ID",
+    "\n• /record ID —— 征询记录（概要与表格文件）",
+    "\n• /poll 问题|选项1|选项2 —— 快速投票（非正式，加“匿名”前缀为匿名投票）",
+)
+RESIDENT_HELP_LINES = (
+    "\n• /consultnotify on —— 业主征询开始时私信通知我（off 关闭）；投票按钮在群里和私信里都能点",
 )
 ASK_TITLE = "请发送征询事项（标题，例如：3号楼加装电梯方案）。随时发 /cancel 取消。"
 ASK_SCOPE = (

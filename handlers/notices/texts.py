@@ -6,8 +6,8 @@ from knowledge.notices.service import NoticeReport
 from knowledge.notices.targets import Target, TargetKind
 
 HELP_LINES = (
-    "/broadcast — 发布通知（私聊）：写内容、预览、选择发送范围、确认",
-    "/notices — 查看已发通知和送达报告，可停止正在发送的通知",
+    "\n• /broadcast —— 发布通知（私聊）：写内容、预览、选择发送范围、确认",
+    "\n• /notices —— 查看已发通知和送达报告，可停止正在发送的通知",
 )
 
 COMPOSE = (

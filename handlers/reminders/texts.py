@@ -7,8 +7,8 @@ from datetime import datetime, tzinfo
 from knowledge.notices.schedules import Schedule, ScheduleKind
 
 HELP_LINES = (
-    "\n/reminders —— 定时提醒：列表、新建、暂停、恢复、删除、发给自己测试",
-    "\n/reminders exclude 垃圾分类 —— 在群里发：本群不再收这个主题的提醒（include 恢复）",
+    "\n• /reminders —— 定时提醒：列表、新建、暂停、恢复、删除、发给自己测试",
+    "\n• /reminders exclude 垃圾分类 —— 在群里发：本群不再收这个主题的提醒（include 恢复）",
 )
 COMMAND_REMINDERS = "工作人员：定时提醒"
 COMMAND_SUBSCRIBE = "订阅/退订提醒"

@@ -45,6 +45,7 @@ def feature() -> Feature:
             BotCommand("renovate", "填写改造需求"),
             BotCommand("my", "我的工单"),
         ),
+        help=texts.RESIDENT_HELP_LINES,
         staff_help=texts.HELP_LINES,
         jobs=jobs.schedule,
     )

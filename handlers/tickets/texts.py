@@ -255,10 +255,14 @@ CHART_MONTH = "本月"
 CHART_CAPTION = "本周/本月各类工单数量"
 
 HELP_LINES = (
-    "\n/tickets [状态|类别|楼栋|超时|我的] —— 工单列表",
-    "\n/ticket 编号 —— 工单详情和处理记录（含照片）",
-    "\n/file_ticket 居民ID —— 代电话来访居民登记工单",
-    "\n/block 用户ID、/unblock 用户ID —— 禁止/恢复提交",
-    "\n/export、/export needs —— 导出投诉工单 / 改造需求（私聊）",
-    "\n/stats —— 本周、本月统计和图表",
+    "\n• /tickets [状态|类别|楼栋|超时|我的] —— 工单列表",
+    "\n• /ticket 编号 —— 工单详情和处理记录（含照片）",
+    "\n• /file_ticket 居民ID —— 代电话来访居民登记工单",
+    "\n• /block 用户ID、/unblock 用户ID —— 禁止/恢复提交",
+    "\n• /export、/export needs —— 导出投诉工单 / 改造需求（私聊）",
+    "\n• /stats —— 本周、本月统计和图表",
+)
+RESIDENT_HELP_LINES = (
+    "\n• /complain —— 投诉、报事（私聊里按步骤填写，得到工单编号）",
+    "\n• /renovate —— 提改造需求；/my —— 我的工单和处理进度",
 )
