@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
-from knowledge.spreadsheet import SpreadsheetFormat, format_for
+from knowledge.spreadsheet import Sheet, SpreadsheetFormat, format_for, write_csv
 
 
 def spreadsheet_format(output: Path) -> SpreadsheetFormat | None:
@@ -18,3 +19,16 @@ def spreadsheet_format(output: Path) -> SpreadsheetFormat | None:
             file=sys.stderr,
         )
     return fmt
+
+
+def csv_to_stdout(sheet: Sheet) -> None:
+    """The sheet as CSV (UTF-8 with BOM) on standard output, for `> file.csv`."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        sys.stdout.flush()
+        write_csv(buffer, sheet)
+        buffer.flush()
+    else:  # a text-only stdout (tests capture into a StringIO)
+        raw = io.BytesIO()
+        write_csv(raw, sheet)
+        sys.stdout.write(raw.getvalue().decode("utf-8"))

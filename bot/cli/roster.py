@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import sys
 from pathlib import Path
 from typing import Any
 
 from bot.cli import roster_codes
-from bot.cli.output import spreadsheet_format
+from bot.cli.output import csv_to_stdout, spreadsheet_format
 from bot.config import Settings
-from knowledge.spreadsheet import write_csv, write_spreadsheet
+from knowledge.spreadsheet import write_spreadsheet
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
@@ -106,15 +105,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await conn.close()
     if args.output is None:
-        buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is not None:
-            sys.stdout.flush()
-            write_csv(buffer, sheet)
-            buffer.flush()
-        else:  # a text-only stdout (tests capture into a StringIO)
-            raw = io.BytesIO()
-            write_csv(raw, sheet)
-            sys.stdout.write(raw.getvalue().decode("utf-8"))
+        csv_to_stdout(sheet)
         return 0
     try:
         write_spreadsheet(args.output, [sheet])

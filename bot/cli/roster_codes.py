@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 
 from telegram.helpers import create_deep_linked_url
 
-from bot.cli.output import spreadsheet_format
+from bot.cli.output import csv_to_stdout, spreadsheet_format
 from bot.config import Settings
-from knowledge.spreadsheet import Sheet, SpreadsheetFormat, write_csv
+from knowledge.spreadsheet import Sheet, SpreadsheetFormat
 from knowledge.spreadsheet import write_spreadsheet as write_file
 
 CSV_HEADERS = ("小区", "楼栋", "单元", "房号", "绑定码")
@@ -113,7 +112,7 @@ async def _codes(
             XLSX_WIDTHS,
         )
     if args.output is None:
-        _csv_to_stdout(sheet)
+        csv_to_stdout(sheet)
     else:
         try:
             write_file(args.output, [sheet])
@@ -125,15 +124,3 @@ async def _codes(
         file=sys.stderr,
     )
     return 0
-
-
-def _csv_to_stdout(sheet: Sheet) -> None:
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is not None:
-        sys.stdout.flush()
-        write_csv(buffer, sheet)
-        buffer.flush()
-    else:  # a text-only stdout (tests capture into a StringIO)
-        raw = io.BytesIO()
-        write_csv(raw, sheet)
-        sys.stdout.write(raw.getvalue().decode("utf-8"))
