@@ -7,11 +7,10 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.output import spreadsheet_format
+from bot.cli.output import date_arg, spreadsheet_format
 from bot.config import Settings
 from knowledge.spreadsheet import SpreadsheetFormat
 from knowledge.tickets.lifecycle import STATUS_LABELS, Status
@@ -30,10 +29,10 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     )
     _output(complaints)
     complaints.add_argument(
-        "--since", type=_date_arg, metavar="YYYY-MM-DD", help="起始日期（含）/ first day"
+        "--since", type=date_arg, metavar="YYYY-MM-DD", help="起始日期（含）/ first day"
     )
     complaints.add_argument(
-        "--until", type=_date_arg, metavar="YYYY-MM-DD", help="结束日期（含）/ last day"
+        "--until", type=date_arg, metavar="YYYY-MM-DD", help="结束日期（含）/ last day"
     )
     complaints.add_argument(
         "--status",
@@ -66,15 +65,6 @@ def _output(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="输出文件：.csv 或 .xlsx / output file",
     )
-
-
-def _date_arg(raw: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"日期应写成 YYYY-MM-DD，例如 2025-03-01 / expected YYYY-MM-DD (got {raw!r})"
-        ) from None
 
 
 def _status_arg(raw: str) -> Status:

@@ -7,11 +7,10 @@ import asyncio
 import json
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.cli.output import spreadsheet_format
+from bot.cli.output import date_arg, spreadsheet_format
 from bot.config import Settings
 from knowledge.qa.question_export import (
     STATUS_LABELS,
@@ -51,14 +50,14 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     export.add_argument(
         "--from",
         dest="date_from",
-        type=_date_arg,
+        type=date_arg,
         metavar="YYYY-MM-DD",
         help="起始日期（含）/ first day",
     )
     export.add_argument(
         "--to",
         dest="date_to",
-        type=_date_arg,
+        type=date_arg,
         metavar="YYYY-MM-DD",
         help="结束日期（含）/ last day",
     )
@@ -68,15 +67,6 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         choices=list(STATUS_LABELS),
         help="只导出这种状态，可重复；默认全部 / only this status (repeatable; default: all)",
     )
-
-
-def _date_arg(raw: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"日期应写成 YYYY-MM-DD，例如 2025-03-01 / expected YYYY-MM-DD (got {raw!r})"
-        ) from None
 
 
 def kb_main(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import sys
+from datetime import date
 from pathlib import Path
 
 from knowledge.spreadsheet import Sheet, SpreadsheetFormat, format_for, write_csv
@@ -32,3 +34,13 @@ def csv_to_stdout(sheet: Sheet) -> None:
         raw = io.BytesIO()
         write_csv(raw, sheet)
         sys.stdout.write(raw.getvalue().decode("utf-8"))
+
+
+def date_arg(raw: str) -> date:
+    """An argparse type for `--since`/`--from`-style dates."""
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"日期应写成 YYYY-MM-DD，例如 2025-03-01 / expected YYYY-MM-DD (got {raw!r})"
+        ) from None
