@@ -7,8 +7,9 @@ and handles no updates.
 
 Pacing, all in memory and checked before a row is claimed, so a row waiting for its group
 never holds up rows for other chats:
-- overall: a sliding 1-second log at `worker_rate(send_rate)` — a little under the
-  configured limit, leaving room for replies to residents (never above it in any window);
+- overall: a sliding log at `worker_rate(send_rate)` per window of the shared limiter
+  (1 s and its margin) — a little under the configured limit, leaving room for replies to
+  residents (never above it in any window);
 - each group: 18 sends in any 60 s (Telegram allows 20; replies in the group need room);
 - each chat: 1 send per second; a chat answered 429 waits its `retry_after`, and when three
   chats are answered 429 within 2 s everything waits (the bot as a whole is over the limit).
@@ -90,7 +91,10 @@ class DeliveryWorker:
         rate = worker_rate(self.limits.send_rate)
         # Even spacing keeps sends from bunching at the start of a window: a bunch delayed a
         # few milliseconds on its way would land in Telegram's next window with the next one.
-        self._overall = SendWindow(rate, 1.0, spacing=0.9 / rate)
+        # The window is the shared limiter's (a little over 1 s): a row claimed faster than
+        # the limiter lets background sends out would only wait there, already `sending`.
+        period = rate_limiter.WINDOW_MARGIN
+        self._overall = SendWindow(rate, period, spacing=0.9 / rate)
         self._groups: dict[int, SendWindow] = {}
         self._chats: dict[int, SendWindow] = {}
         self._paused: dict[int, float] = {}
@@ -330,8 +334,8 @@ class DeliveryWorker:
         common: dict[str, Any] = {
             "chat_id": chat_id,
             "reply_markup": markup,
-            # 0: our own retry logic owns 429s (the row goes back to the queue, honestly).
-            "rate_limit_args": 0,
+            # Our own retry logic owns 429s (the row goes back to the queue, honestly).
+            "rate_limit_args": rate_limiter.NO_RETRIES,
         }
         if self.limits.paid:
             common["allow_paid_broadcast"] = True

@@ -63,7 +63,7 @@ class FloodLimits:
 TELEGRAM_LIMITS = FloodLimits()
 # What we count is when a request leaves; Telegram counts when it arrives. A window a little
 # longer than Telegram's absorbs the jitter in between, so no window of theirs sees more.
-_WINDOW_MARGIN = 1.02
+WINDOW_MARGIN = 1.02
 
 
 # Set by the outbox's delivery worker around its sends: background traffic, which leaves
@@ -72,6 +72,10 @@ _WINDOW_MARGIN = 1.02
 BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("background", default=False)
 BACKGROUND_RESERVE = 2
 
+# `rate_limit_args` for "no retries here, raise the 429": not 0, which ExtBot drops as falsy
+# before it reaches the limiter (so the call would get the default retries instead).
+NO_RETRIES = -1
+
 
 class SlidingWindow:
     """At most `count` acquisitions in any `period` seconds (a sliding log).
@@ -79,22 +83,31 @@ class SlidingWindow:
     aiolimiter's leaky bucket lets a full bucket and then its refill through, up to twice the
     rate in some window (python-telegram-bot issue 3772 for groups); Telegram's overall and
     per-group limits are "never more than N in any window", so those use this instead.
-    Background acquisitions take turns (a lock) and may fill only `count - reserve` of a
-    window; foreground ones never wait for them.
+    Background acquisitions take turns (a lock) and may take only `count - reserve` of any
+    window themselves, so `reserve` slots of every window stay for foreground ones (replies);
+    a foreground acquisition that has to wait (a window already full) goes before any
+    background one. Background counts only its own sends against its share: replies in the
+    window do not shrink it (they use the reserve), and the total never exceeds `count`.
     """
 
     def __init__(self, count: float, period: float) -> None:
         self.count = max(1, int(count))
-        self.period = period * _WINDOW_MARGIN
+        self.period = period * WINDOW_MARGIN
         self._times: deque[float] = deque()
+        self._background_times: deque[float] = deque()
         self._background = asyncio.Lock()
+        self._foreground_waiting = 0
 
     async def acquire(self, *, background: bool = False) -> None:
         if not background:
-            await self._take(self.count)
+            self._foreground_waiting += 1
+            try:
+                await self._take(self.count)
+            finally:
+                self._foreground_waiting -= 1
             return
         async with self._background:
-            await self._take(max(1, self.count - BACKGROUND_RESERVE))
+            await self._take_background(max(1, self.count - BACKGROUND_RESERVE))
 
     async def _take(self, allowed: int) -> None:
         loop = asyncio.get_running_loop()
@@ -106,6 +119,27 @@ class SlidingWindow:
                 self._times.append(now)  # no await between the check and the append
                 return
             await asyncio.sleep(self._times[len(self._times) - allowed] + self.period - now)
+
+    async def _take_background(self, allowed: int) -> None:
+        loop = asyncio.get_running_loop()
+        own = self._background_times
+        while True:
+            now = loop.time()
+            while self._times and self._times[0] <= now - self.period:
+                self._times.popleft()
+            while own and own[0] <= now - self.period:
+                own.popleft()
+            full = len(self._times) >= self.count
+            if len(own) < allowed and not full and not self._foreground_waiting:
+                self._times.append(now)  # no await between the check and the append
+                own.append(now)
+                return
+            wait = 0.001  # a reply is waiting for the slot that just freed: it goes first
+            if full:
+                wait = max(wait, self._times[len(self._times) - self.count] + self.period - now)
+            if len(own) >= allowed:
+                wait = max(wait, own[len(own) - allowed] + self.period - now)
+            await asyncio.sleep(wait)
 
     def idle(self) -> bool:
         now = asyncio.get_running_loop().time()
@@ -148,7 +182,8 @@ class _Limiters:
 class ChatRateLimiter(BaseRateLimiter[int]):
     """Paces by chat, group and overall; on a 429 pauses that chat and retries.
 
-    ``rate_limit_args`` (an int) overrides ``max_retries`` for one call, as in PTB's limiter.
+    ``rate_limit_args`` (an int) overrides ``max_retries`` for one call, as in PTB's limiter;
+    ``NO_RETRIES`` asks for none (a 429 is raised to the caller at once).
     """
 
     def __init__(self, limits: FloodLimits | None = None, *, max_retries: int = 3) -> None:
@@ -177,7 +212,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Result:
-        retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        retries = self._max_retries if rate_limit_args is None else max(rate_limit_args, 0)
         chat_id = _chat_key(data.get("chat_id"))
         paced = chat_id is not None and endpoint not in _UNPACED
         attempt = 0
@@ -191,9 +226,13 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt >= retries:
-                    logger.warning(
-                        "%s to chat %s: still 429 after %d retries", endpoint, chat_id, retries
-                    )
+                    if retries:  # with none asked for, the caller handles the 429 itself
+                        logger.warning(
+                            "%s to chat %s: still 429 after %d retries",
+                            endpoint,
+                            chat_id,
+                            retries,
+                        )
                     raise
                 attempt += 1
                 if chat_id is None:
