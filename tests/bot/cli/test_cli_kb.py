@@ -28,7 +28,7 @@ from knowledge.qa.service import FAQ_SOURCE
 from tests.subprocess_env import bot_env
 
 REPO = Path(__file__).resolve().parents[3]
-# Our own example policy document, shipped with the repository (no ../shared needed).
+# Our own example policy document, shipped with the repository: nothing outside it needed.
 CORPUS_FILES = [REPO / "examples" / "社区政策示例.txt"]
 
 
