@@ -76,6 +76,9 @@ def build_application(
         help=[line for f in parts for line in f.help],
         staff_help=[line for f in parts for line in f.staff_help],
     )
+    services.tickets = TicketService(
+        database, load_catalog(settings.categories_file), tz=settings.timezone
+    )
     builder = (
         ApplicationBuilder()
         .application_class(ResidentApplication, kwargs={"services": services})
@@ -140,9 +143,6 @@ async def _post_init(app: Any) -> None:
     await services.staff.load(conn)
     services.kb = await KnowledgeBase.open(conn)
     services.qa = QuestionService(services.database, services.kb)
-    services.tickets = TicketService(
-        services.database, load_catalog(), tz=services.settings.timezone
-    )
     await delivery_worker.start(app)
     await app.bot.set_my_commands(_commands(features()))
     logger.info(

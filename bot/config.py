@@ -10,6 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from knowledge.notices.schedules import DEFAULT_QUIET_HOURS, ScheduleError, parse_quiet_hours
+from knowledge.tickets.categories import ENV_VAR as CATEGORIES_ENV
+from knowledge.tickets.categories import CatalogError, load_catalog
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "data/resident-bot.db"
@@ -66,6 +68,8 @@ class Settings:
     # Non-urgent reminders falling in this local window wait for its end
     # (RESIDENT_BOT_QUIET_HOURS, "HH:MM-HH:MM"; "" for none).
     quiet_hours: str = DEFAULT_QUIET_HOURS
+    # Staff's own complaint categories merged over the bundled ones (RESIDENT_BOT_CATEGORIES_FILE).
+    categories_file: str | None = None
 
     @property
     def tz_name(self) -> str:
@@ -178,6 +182,13 @@ def load_settings(
             f" / expected HH:MM-HH:MM, empty for none (got {quiet_hours!r})"
         )
 
+    categories_file = env.get(CATEGORIES_ENV, "").strip() or None
+    if categories_file is not None:
+        try:
+            load_catalog(categories_file)
+        except (CatalogError, OSError, ValueError) as exc:
+            problems.append(f"{CATEGORIES_ENV}: {exc}")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -192,4 +203,5 @@ def load_settings(
         send_rate=send_rate,
         allow_paid_broadcast=paid,
         quiet_hours=quiet_hours,
+        categories_file=categories_file,
     )

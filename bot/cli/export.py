@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,14 +76,14 @@ def _status_arg(raw: str) -> Status:
 
 
 def export_main(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.tickets.categories import CatalogError, load_from_env
+    from knowledge.tickets.categories import CatalogError, load_catalog
 
     output: Path = args.output
     fmt = spreadsheet_format(output)
     if fmt is None:
         return 2
     try:
-        catalog = load_from_env(os.environ)
+        catalog = load_catalog(settings.categories_file)
     except CatalogError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -224,3 +224,25 @@ def test_log_filter_redacts_the_token_from_messages_and_tracebacks() -> None:
     assert TOKEN not in text
     assert "/bot<token>/getUpdates" in text
     assert "/bot<token>/sendMessage" in text
+
+
+def test_staff_categories_file_is_checked_at_start_and_used(tmp_path: Path) -> None:
+    from knowledge.tickets.categories import load_catalog
+
+    extra = tmp_path / "categories.json"
+    extra.write_text(
+        '{"categories": [{"key": "pets", "label": "宠物扰民", "keywords": ["狗叫", "猫"]}]}',
+        encoding="utf-8",
+    )
+    base = {"TELEGRAM_BOT_TOKEN": "123:abc", "RESIDENT_BOT_DB": str(tmp_path / "b.db")}
+    settings = load_settings({**base, "RESIDENT_BOT_CATEGORIES_FILE": str(extra)}, dotenv=None)
+    assert settings.categories_file == str(extra)
+    labels = [c.label for c in load_catalog(settings.categories_file).categories]
+    assert "宠物扰民" in labels
+    assert "油烟" in labels  # merged over the bundled ones
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    for bad in (str(broken), str(tmp_path / "missing.json")):
+        with pytest.raises(ConfigError, match="RESIDENT_BOT_CATEGORIES_FILE"):
+            load_settings({**base, "RESIDENT_BOT_CATEGORIES_FILE": bad}, dotenv=None)
