@@ -85,11 +85,6 @@ def check_text_length(chars: int, limit: int = MAX_TEXT_CHARS) -> None:
         )
 
 
-def check_page_count(pages: int, limit: int = MAX_PDF_PAGES) -> None:
-    if pages > limit:
-        raise UploadRejectedError(TOO_MANY_PAGES.format(pages=pages, limit=limit))
-
-
 def check_zip(
     data: bytes,
     max_inflated_bytes: int = MAX_INFLATED_BYTES,

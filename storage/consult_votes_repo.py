@@ -119,16 +119,6 @@ async def append_vote(
     return VoteRow(seq, household_id, option, at, user_id, via_chat, previous, digest)
 
 
-async def owner_households(conn: aiosqlite.Connection, user_id: int) -> list[int]:
-    """Households the user is linked to as an owner, with an active link."""
-    async with conn.execute(
-        "SELECT household_id FROM household_links WHERE user_id = ? AND role = 'owner'"
-        " AND status = 'active' ORDER BY household_id",
-        (user_id,),
-    ) as cur:
-        return [int(r[0]) for r in await cur.fetchall()]
-
-
 async def linked_roles(conn: aiosqlite.Connection, user_id: int) -> list[tuple[int, str]]:
     """(household id, role) of the user's active links."""
     async with conn.execute(

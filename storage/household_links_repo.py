@@ -291,15 +291,6 @@ async def set_link_status(
     return cur.rowcount > 0
 
 
-async def count_active_links(conn: aiosqlite.Connection, household_id: int) -> int:
-    async with conn.execute(
-        "SELECT COUNT(*) FROM household_links WHERE household_id = ? AND status = 'active'",
-        (household_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
 # --- residents (consent) --------------------------------------------------------------
 
 

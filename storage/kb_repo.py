@@ -482,26 +482,6 @@ async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def bulk_insert_passages(
-    conn: aiosqlite.Connection, doc_id: int, passages: Sequence[NewPassage], created_at: str
-) -> None:
-    """Bench helper: append passages to an existing document without sections."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        await conn.executemany(
-            "INSERT INTO kb_passages (kind, doc_id, text, source, tokens, head_tokens,"
-            " bigram_text, origin, created_at) VALUES ('doc', ?, ?, ?, ?, ?, ?, 'doc', ?)",
-            [
-                (doc_id, p.text, p.source, p.tokens, p.head_tokens, p.bigram_text, created_at)
-                for p in passages
-            ],
-        )
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
-
-
 # --- staff-taught phrasings (migration 0013) ------------------------------------------
 
 
@@ -538,16 +518,6 @@ async def load_phrasings(conn: aiosqlite.Connection) -> list[Phrasing]:
         "SELECT id, passage_id, text, tokens FROM kb_phrasings ORDER BY id"
     ) as cur:
         return [Phrasing(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()]
-
-
-async def get_passage(conn: aiosqlite.Connection, passage_id: int) -> StoredPassage | None:
-    """A visible passage by id."""
-    async with conn.execute(
-        f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE id = ? AND {_VISIBLE_PASSAGE}",
-        (passage_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else _passage(row)
 
 
 async def generation(conn: aiosqlite.Connection) -> str:

@@ -19,10 +19,6 @@ PREFIX = "hhm"
 ACTIONS = {"inv": 1, "leave": 0, "yes": 0, "stay": 0}
 
 
-def _data(action: str, *ids: int) -> str:
-    return callbacks.encode(PREFIX, action, *ids)
-
-
 async def me_command(update: Update, context: BotContext) -> None:
     """/me: links, consent and attempts; invite buttons for owners; the way to /leave."""
     if not is_private(update):

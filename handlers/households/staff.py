@@ -33,10 +33,6 @@ ROSTER = "hh_roster"  # user_data key: the checked file awaiting 确认导入
 ROSTER_FILES = filters.Document.FileExtension("csv") | filters.Document.FileExtension("xlsx")
 
 
-def _data(action: str, *ids: int) -> str:
-    return callbacks.encode(PREFIX, action, *ids)
-
-
 def _address(h: Household) -> str:
     return format_address(h.building, h.unit, h.room)
 
