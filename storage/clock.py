@@ -9,13 +9,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def now_iso() -> str:
-    return utc_now().isoformat(timespec="seconds")
-
-
-def to_local(stored: str, tz: tzinfo) -> datetime:
-    """A stored timestamp in local time (one without an offset is taken as UTC)."""
-    moment = datetime.fromisoformat(stored)
+def stored(moment: datetime) -> str:
+    """How an instant is stored: UTC ISO 8601 to the second, so stored times sort as text."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(tz)
+        raise ValueError("naive datetime: only timezone-aware times are stored")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_stored(text: str) -> datetime:
+    """A stored timestamp, timezone-aware (one without an offset is taken as UTC)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def now_iso() -> str:
+    return stored(utc_now())
+
+
+def to_local(text: str, tz: tzinfo) -> datetime:
+    """A stored timestamp in local time."""
+    return parse_stored(text).astimezone(tz)

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from storage.clock import now_iso
+from storage.clock import now_iso, stored
 
 PENDING = "pending"  # recorded, its notice not yet known to be queued
 QUEUED = "queued"
 SKIPPED = "skipped"
 FAILED = "failed"
-
-
-def instant(moment: datetime) -> str:
-    """How an instant is stored: UTC ISO 8601 to the second (sorts as text)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def parse_instant(stored: str) -> datetime:
-    return datetime.fromisoformat(stored)
 
 
 @dataclass(frozen=True)
@@ -113,7 +104,7 @@ async def insert_reminder(
             created_by,
             stamp,
             stamp,
-            instant(checked_until),
+            stored(checked_until),
         ),
     )
     assert cur.lastrowid is not None
@@ -154,7 +145,7 @@ async def set_enabled(
         cur = await conn.execute(
             "UPDATE reminders SET enabled = ?, checked_until = ?, updated_at = ?"
             " WHERE id = ? AND enabled != ?",
-            (int(enabled), instant(checked_until), now_iso(), reminder_id, int(enabled)),
+            (int(enabled), stored(checked_until), now_iso(), reminder_id, int(enabled)),
         )
     return cur.rowcount > 0
 
@@ -167,7 +158,7 @@ async def delete_reminder(conn: aiosqlite.Connection, reminder_id: int) -> bool:
 
 async def advance_checked(conn: aiosqlite.Connection, reminder_id: int, until: datetime) -> None:
     """Occurrences up to `until` are dealt with; never moves backwards."""
-    stamp = instant(until)
+    stamp = stored(until)
     await conn.execute(
         "UPDATE reminders SET checked_until = ? WHERE id = ? AND checked_until < ?",
         (stamp, reminder_id, stamp),
@@ -195,9 +186,9 @@ async def record_occurrence(
         " send_after, late, detail, recorded_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             reminder_id,
-            instant(scheduled_for),
+            stored(scheduled_for),
             status,
-            instant(send_after) if send_after else None,
+            stored(send_after) if send_after else None,
             int(late),
             detail,
             stamp,
@@ -221,7 +212,7 @@ async def mark_queued(
         " WHERE id = ?",
         (
             notice_id,
-            instant(send_after) if send_after else None,
+            stored(send_after) if send_after else None,
             None if late is None else int(late),
             now_iso(),
             occurrence_id,
@@ -265,7 +256,7 @@ async def occurrences_between(
     async with conn.execute(
         f"SELECT {_OCCURRENCE} FROM reminder_occurrences"
         " WHERE scheduled_for >= ? AND scheduled_for < ? ORDER BY scheduled_for",
-        (instant(start), instant(end)),
+        (stored(start), stored(end)),
     ) as cur:
         return [_occurrence(r) async for r in cur]
 

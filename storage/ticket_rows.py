@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+
+from storage.clock import parse_stored, stored
 
 
 @dataclass(frozen=True)
@@ -88,17 +90,11 @@ class Event:
     assignee_id: int | None
 
 
-def iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: tickets store aware times")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+iso = stored  # the name the ticket repositories use
 
 
 def parse_iso(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if value is None else parse_stored(value)
 
 
 def require_iso(value: str) -> datetime:

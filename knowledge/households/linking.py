@@ -25,7 +25,7 @@ import aiosqlite
 
 from storage import household_links_repo as repo
 from storage import staff_repo
-from storage.clock import utc_now
+from storage.clock import stored, utc_now
 from storage.household_links_repo import Link
 from storage.households_repo import Household, all_households, get_household
 
@@ -84,10 +84,6 @@ class RequestResult(StrEnum):
     TOO_MANY = "too_many"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
 def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -132,7 +128,7 @@ async def issue_codes(
         return []
     key = await repo.code_key(conn)
     now = utc_now()
-    created, expires = _iso(now), _iso(now + timedelta(days=days))
+    created, expires = stored(now), stored(now + timedelta(days=days))
     issued = [(h, new_code()) for h in rooms]
     await repo.begin(conn)
     try:
@@ -158,7 +154,7 @@ async def issue_codes(
 async def throttled_until(conn: aiosqlite.Connection, user_id: int) -> datetime | None:
     """When a throttled user may try again; None when they may try now."""
     now = utc_now()
-    failed = await repo.failed_attempts_since(conn, user_id, _iso(now - THROTTLE_WINDOW))
+    failed = await repo.failed_attempts_since(conn, user_id, stored(now - THROTTLE_WINDOW))
     if len(failed) < MAX_FAILED:
         return None
     # Free again once fewer than MAX_FAILED failures lie within the last hour.
@@ -170,7 +166,7 @@ async def check_code(conn: aiosqlite.Connection, user_id: int, text: str) -> Cod
     now = utc_now()
     until = await throttled_until(conn, user_id)
     if until is not None:
-        await repo.record_attempt(conn, user_id, _iso(now), repo.ATTEMPT_REFUSED)
+        await repo.record_attempt(conn, user_id, stored(now), repo.ATTEMPT_REFUSED)
         return CodeCheck(RedeemResult.THROTTLED, retry_after=until)
     code = normalize_code(text)
     record = None
@@ -183,7 +179,7 @@ async def check_code(conn: aiosqlite.Connection, user_id: int, text: str) -> Cod
             result = RedeemResult.ALREADY_LINKED
     ok = result in (RedeemResult.OK, RedeemResult.ALREADY_LINKED)
     await repo.record_attempt(
-        conn, user_id, _iso(now), repo.ATTEMPT_OK if ok else repo.ATTEMPT_FAILED
+        conn, user_id, stored(now), repo.ATTEMPT_OK if ok else repo.ATTEMPT_FAILED
     )
     if record is None or not ok:
         return CodeCheck(result)
@@ -213,7 +209,7 @@ async def claim_code(
     Checked again here, since the resident may have taken a day over the consent text.
     """
     now = utc_now()
-    at = _iso(now)
+    at = stored(now)
     record = await repo.get_code(conn, code_id)
     result = _state(record, now)
     if record is None or result is not RedeemResult.OK:
@@ -262,8 +258,8 @@ async def create_invite(
                 hash_code(key, code),
                 "invite",
                 owner_id,
-                _iso(now),
-                _iso(now + timedelta(days=days)),
+                stored(now),
+                stored(now + timedelta(days=days)),
             )
         ],
     )
@@ -281,7 +277,7 @@ async def request_link(
         return RequestResult.ALREADY_PENDING, existing.id
     if await repo.count_pending(conn, user_id) >= MAX_PENDING_REQUESTS:
         return RequestResult.TOO_MANY, None
-    at = _iso(utc_now())
+    at = stored(utc_now())
     await repo.begin(conn)
     try:
         link_id = await repo.save_link(conn, household_id, user_id, role, "pending", "request", at)
@@ -298,7 +294,7 @@ async def decide_request(
 ) -> Link | None:
     """Staff approve or reject a pending request; None when it is no longer pending."""
     status = "active" if approve else "rejected"
-    at = _iso(utc_now())
+    at = stored(utc_now())
     if not await repo.set_link_status(conn, link_id, status, staff_id, at, only_from=("pending",)):
         return None
     await staff_repo.record_audit(
@@ -309,7 +305,7 @@ async def decide_request(
 
 async def unlink(conn: aiosqlite.Connection, link_id: int, actor_id: int) -> Link | None:
     """Remove a link (staff from /household); None when it was not live."""
-    at = _iso(utc_now())
+    at = stored(utc_now())
     done = await repo.set_link_status(
         conn, link_id, "removed", actor_id, at, only_from=("pending", "active")
     )
@@ -345,7 +341,7 @@ async def resident_data(conn: aiosqlite.Connection, user_id: int) -> ResidentDat
 
 async def forget_resident(conn: aiosqlite.Connection, user_id: int) -> None:
     """/leave: links, consent, attempts, stored chat state: gone. Unused invites revoked."""
-    await repo.forget_user(conn, user_id, _iso(utc_now()))
+    await repo.forget_user(conn, user_id, stored(utc_now()))
 
 
 def display_name_for(user_id: int | None, name: str | None = None) -> str:

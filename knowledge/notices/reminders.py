@@ -39,7 +39,7 @@ from knowledge.notices.schedules import (
 from knowledge.notices.service import NoticeService
 from knowledge.notices.targets import Target, TargetError
 from storage import reminders_repo as repo
-from storage.clock import utc_now
+from storage.clock import parse_stored, stored, utc_now
 from storage.db import DatabaseHandle
 from storage.reminders_repo import Occurrence, Reminder
 
@@ -108,7 +108,7 @@ def schedule_of(reminder: Reminder) -> Schedule:
 
 
 def occurrence_ref(reminder_id: int, scheduled_for: datetime | str) -> str:
-    stamp = scheduled_for if isinstance(scheduled_for, str) else repo.instant(scheduled_for)
+    stamp = scheduled_for if isinstance(scheduled_for, str) else stored(scheduled_for)
     return f"reminder:{reminder_id}@{stamp}"
 
 
@@ -201,7 +201,7 @@ class ReminderService:
             for o in await repo.occurrences_between(conn, start, start + timedelta(days=1))
         }
         items = [
-            TodayItem(at, reminder, recorded.get((reminder.id, repo.instant(at))))
+            TodayItem(at, reminder, recorded.get((reminder.id, stored(at))))
             for reminder in await repo.list_reminders(conn, enabled_only=True)
             for at in schedule_of(reminder).times_on(day)
         ]
@@ -247,7 +247,7 @@ class ReminderService:
         conn = await self.database.get()
         trigger = schedule_of(reminder).trigger()
         grace = timedelta(seconds=reminder.grace_seconds)
-        checked = repo.parse_instant(reminder.checked_until)
+        checked = parse_stored(reminder.checked_until)
         cutoff = now - max(grace, timedelta(0))
         missed = list(fire_times(trigger, checked, cutoff - timedelta(microseconds=1)))
         if missed:
@@ -290,7 +290,7 @@ class ReminderService:
             await repo.mark_closed(conn, occurrence.id, repo.SKIPPED, "reminder paused or gone")
             return
         await self._queue(
-            reminder, occurrence.id, repo.parse_instant(occurrence.scheduled_for), now, result
+            reminder, occurrence.id, parse_stored(occurrence.scheduled_for), now, result
         )
 
     async def _bound_only(self) -> NoticeService:
