@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from telegram import Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, FileSizeLimit
 from telegram.ext import BaseHandler, CommandHandler
 
 from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place
@@ -23,7 +23,6 @@ from knowledge.qa.question_export import (
 from storage import staff_repo
 
 MAX_DAYS = 3650
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what the Bot API lets a bot send
 _DAYS = re.compile(r"([0-9]{1,4})天?")
 _BEIJING_ZONES = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"}
 
@@ -75,7 +74,7 @@ async def kbexport_command(update: Update, context: BotContext) -> None:
         await message.reply_text(t.EXPORT_EMPTY.format(dates=dates, statuses=statuses))
         return
     data = buffer.getvalue()
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > FileSizeLimit.FILESIZE_UPLOAD:  # what the Bot API lets a bot send
         await message.reply_text(t.EXPORT_TOO_BIG.format(size_mb=len(data) // (1024 * 1024)))
         return
     user = update.effective_user

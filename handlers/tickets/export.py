@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from telegram import Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, FileSizeLimit
 from telegram.ext import CommandHandler
 
 from handlers.access import NEW_MESSAGES, ensure_staff, is_private
@@ -24,7 +24,6 @@ from knowledge.tickets.export import ComplaintSelection, write_complaints, write
 from knowledge.tickets.lifecycle import Status
 
 MAX_DAYS = 3650
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what the Bot API lets a bot send
 NEEDS_WORDS = {"needs", "need", "改造", "改造需求", "需求"}
 _DAYS = re.compile(r"([0-9]{1,4})天?")
 
@@ -108,7 +107,7 @@ async def export_command(update: Update, context: BotContext) -> None:
         await message.reply_text(t.EXPORT_EMPTY.format(what=what, scope=scope))
         return
     data = buffer.getvalue()
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > FileSizeLimit.FILESIZE_UPLOAD:  # what the Bot API lets a bot send
         await message.reply_text(t.EXPORT_TOO_BIG.format(size_mb=len(data) // (1024 * 1024)))
         return
     await common.service(context).record_export(
