@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -88,7 +89,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=settings.timezone))
         .persistence(SQLitePersistence(database.get, persistence_interval))
-        .post_init(_post_init)
+        .post_init(partial(_post_init, commands=_commands(parts)))
         .post_shutdown(_post_shutdown)
     )
     # --- concurrency and flood control (bot/update_processor.py, bot/rate_limiter.py) ---
@@ -137,14 +138,14 @@ async def _persist_now(update: Update, context: BotContext) -> None:
     await context.application.update_persistence()
 
 
-async def _post_init(app: Any) -> None:
+async def _post_init(app: Any, *, commands: Sequence[BotCommand]) -> None:
     services: Services = app.services
     conn = await services.database.get()
     await services.staff.load(conn)
     services.kb = await KnowledgeBase.open(conn)
     services.qa = QuestionService(services.database, services.kb)
     await delivery_worker.start(app)
-    await app.bot.set_my_commands(_commands(features()))
+    await app.bot.set_my_commands(commands)
     logger.info(
         "Bot @%s ready; %d knowledge passages", app.bot.username, services.kb.passage_count()
     )
