@@ -6,8 +6,16 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from telegram import Document, Message, MessageEntity, Update
+from telegram import (
+    Document,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
 from telegram.ext import filters
+from telegram.helpers import create_deep_linked_url
 
 from handlers import texts
 from handlers.context import BotContext
@@ -128,3 +136,18 @@ async def staff_upload(
         await message.reply_text(too_big)
         return None
     return StaffUpload(message, document, PurePath(document.file_name or default_name).name)
+
+
+async def go_private(
+    update: Update, context: BotContext, payload: str, text: str = texts.GO_PRIVATE
+) -> None:
+    """Personal details are never collected in a group: answer with a button that opens the
+    private chat at `/start <payload>`."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    url = create_deep_linked_url(context.bot.username, payload)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(texts.GO_PRIVATE_BUTTON, url=url)]])
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await context.bot.send_message(chat.id, text, reply_markup=markup)

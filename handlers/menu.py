@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from telegram.helpers import create_deep_linked_url
 
 from handlers import callbacks, texts
-from handlers.access import ADDRESSED, NEW_MESSAGES, is_private
+from handlers.access import ADDRESSED, NEW_MESSAGES, go_private, is_private
 from handlers.context import BotContext
 from handlers.feature import Feature
 
@@ -85,6 +85,9 @@ async def menu_button(update: Update, context: BotContext) -> None:
     if pressed is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
+    if pressed.action in texts.PRIVATE_ONLY and not is_private(update):
+        await go_private(update, context, pressed.action)  # answers the press itself
+        return
     await query.answer()
     await open_entry(update, context, pressed.action)
 
@@ -106,11 +109,7 @@ async def open_entry(update: Update, context: BotContext, key: str) -> None:
     if chat is None:
         return
     if key in texts.PRIVATE_ONLY and chat.type != ChatType.PRIVATE:
-        username = context.bot.username
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.GO_PRIVATE_BUTTON, url=deep_link(username, key))]]
-        )
-        await context.bot.send_message(chat.id, texts.GO_PRIVATE, reply_markup=markup)
+        await go_private(update, context, key)
         return
     entry = context.services.menu_entry(key)
     if entry is not None and entry.open is not None:

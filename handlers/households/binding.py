@@ -24,9 +24,9 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from handlers import callbacks
-from handlers.access import NEW_MESSAGES, is_private
+from handlers.access import NEW_MESSAGES, go_private, is_private
 from handlers.context import BotContext
-from handlers.households import me, privacy
+from handlers.households import me
 from handlers.households import texts as t
 from handlers.households.bind_state import (
     BUILDING,
@@ -76,7 +76,7 @@ _RESULT_TEXT = {
 async def bind_command(update: Update, context: BotContext) -> int | None:
     """/bind [CODE]: with a code, check it; without, explain and offer the request flow."""
     if not is_private(update):
-        await privacy.go_private(update, context, "bind")
+        await go_private(update, context, "bind", t.GO_PRIVATE)
         return None
     clear_choices(context)
     args = context.args or []

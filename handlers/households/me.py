@@ -7,9 +7,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from telegram.helpers import create_deep_linked_url
 
 from handlers import callbacks
-from handlers.access import NEW_MESSAGES, is_private
+from handlers.access import NEW_MESSAGES, go_private, is_private
 from handlers.context import BotContext
-from handlers.households import privacy
 from handlers.households import texts as t
 from knowledge.households import linking
 from knowledge.households.addressing import format_address
@@ -22,7 +21,7 @@ ACTIONS = {"inv": 1, "leave": 0, "yes": 0, "stay": 0}
 async def me_command(update: Update, context: BotContext) -> None:
     """/me: links, consent and attempts; invite buttons for owners; the way to /leave."""
     if not is_private(update):
-        await privacy.go_private(update, context, "me")
+        await go_private(update, context, "me", t.GO_PRIVATE)
         return
     await open_me(update, context)
 
@@ -78,7 +77,7 @@ async def leave_command(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     if not is_private(update):
-        await privacy.go_private(update, context, "leave")
+        await go_private(update, context, "leave", t.GO_PRIVATE)
         return
     markup = InlineKeyboardMarkup(
         [

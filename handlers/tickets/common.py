@@ -6,9 +6,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import BaseHandler, ConversationHandler
-from telegram.helpers import create_deep_linked_url
 from telegram.warnings import PTBUserWarning
 
 from handlers.context import BotContext
@@ -44,18 +43,6 @@ def user_data(context: BotContext) -> dict[Any, Any]:
     data = context.user_data
     assert data is not None  # every update the tickets handlers take has a user
     return data
-
-
-async def go_private(update: Update, context: BotContext, key: str, text: str) -> None:
-    """In a group: a deep link into the private chat, nothing collected here."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    url = create_deep_linked_url(context.bot.username, key)
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(t.GO_PRIVATE_BUTTON, url=url)]])
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
 async def reply(update: Update, context: BotContext, text: str, **kwargs: Any) -> None:

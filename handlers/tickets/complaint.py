@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from handlers import callbacks
-from handlers.access import NEW_MESSAGES, ensure_staff, is_private
+from handlers.access import NEW_MESSAGES, ensure_staff, go_private, is_private
 from handlers.callbacks import parse_id
 from handlers.context import BotContext
 from handlers.tickets import common
@@ -38,7 +38,7 @@ async def start(update: Update, context: BotContext) -> int:
     if user is None:
         return ConversationHandler.END
     if not is_private(update):
-        await common.go_private(update, context, "complain", t.GO_PRIVATE)
+        await go_private(update, context, "complain", t.GO_PRIVATE)
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()

@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from handlers import callbacks
-from handlers.access import NEW_MESSAGES, is_private
+from handlers.access import NEW_MESSAGES, go_private, is_private
 from handlers.context import BotContext
 from handlers.tickets import common
 from handlers.tickets import texts as t
@@ -50,7 +50,7 @@ async def start(update: Update, context: BotContext) -> int:
     if user is None:
         return ConversationHandler.END
     if not is_private(update):
-        await common.go_private(update, context, "renovate", t.GO_PRIVATE_RENOVATE)
+        await go_private(update, context, "renovate", t.GO_PRIVATE_RENOVATE)
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()

@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from handlers import callbacks
-from handlers.access import NEW_MESSAGES, is_private
+from handlers.access import NEW_MESSAGES, go_private, is_private
 from handlers.context import BotContext
 from handlers.tickets import common, staff_cards
 from handlers.tickets import texts as t
@@ -42,7 +42,7 @@ async def my_tickets(update: Update, context: BotContext) -> int:
     if user is None:
         return ConversationHandler.END
     if not is_private(update):
-        await common.go_private(update, context, "tickets", t.GO_PRIVATE_MY)
+        await go_private(update, context, "tickets", t.GO_PRIVATE_MY)
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()
