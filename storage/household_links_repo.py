@@ -15,6 +15,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage import consultations_repo, tickets_repo
+from storage.db import transaction
 
 # A process-wide key for databases that have no file (`:memory:` in tests): their codes die
 # with them anyway.
@@ -160,19 +161,6 @@ async def mark_code_used(conn: aiosqlite.Connection, code_id: int, user_id: int,
     return cur.rowcount > 0
 
 
-async def begin(conn: aiosqlite.Connection) -> None:
-    await conn.execute("BEGIN IMMEDIATE")
-
-
-async def commit(conn: aiosqlite.Connection) -> None:
-    await conn.execute("COMMIT")
-
-
-async def rollback(conn: aiosqlite.Connection) -> None:
-    if conn.in_transaction:
-        await conn.execute("ROLLBACK")
-
-
 # --- attempts -------------------------------------------------------------------------
 
 
@@ -316,8 +304,7 @@ async def forget_user(conn: aiosqlite.Connection, user_id: int, at: str) -> None
     features whose records must stay (tickets, votes) add their anonymisation here
     (set the user column to NULL) and show such records as `linking.FORGOTTEN`.
     """
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         await conn.execute("DELETE FROM household_links WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM residents WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM bind_attempts WHERE user_id = ?", (user_id,))
@@ -345,7 +332,3 @@ async def forget_user(conn: aiosqlite.Connection, user_id: int, at: str) -> None
             "DELETE FROM ptb_conversations WHERE key = ? OR key = ?",
             (f"[{user_id}, {user_id}]", f"[{user_id}]"),
         )
-        await conn.execute("COMMIT")
-    except BaseException:
-        await rollback(conn)
-        raise

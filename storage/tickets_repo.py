@@ -11,12 +11,12 @@ re-exported here (`name as name`) so `tickets_repo.X` keeps reaching every ticke
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import aiosqlite
 
+from storage.db import transaction as transaction  # the ticket services open theirs here
 from storage.ticket_blocks_repo import Block as Block
 from storage.ticket_blocks_repo import block_user as block_user
 from storage.ticket_blocks_repo import get_block as get_block
@@ -71,19 +71,6 @@ async def _tickets(
 ) -> list[Ticket]:
     async with conn.execute(sql, params) as cur:
         return [ticket_from_row(r) for r in await cur.fetchall()]
-
-
-@asynccontextmanager
-async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[None]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
 
 
 # --- numbers and tickets --------------------------------------------------------------

@@ -26,6 +26,7 @@ import aiosqlite
 from storage import household_links_repo as repo
 from storage import staff_repo
 from storage.clock import stored, utc_now
+from storage.db import transaction
 from storage.household_links_repo import Link
 from storage.households_repo import Household, all_households, get_household
 
@@ -130,8 +131,7 @@ async def issue_codes(
     now = utc_now()
     created, expires = stored(now), stored(now + timedelta(days=days))
     issued = [(h, new_code()) for h in rooms]
-    await repo.begin(conn)
-    try:
+    async with transaction(conn):
         await repo.revoke_unused(conn, [h.id for h in rooms], "roster", created)
         await repo.insert_codes(
             conn,
@@ -144,10 +144,6 @@ async def issue_codes(
         await staff_repo.record_audit(
             conn, actor_id, "household.codes", scope, f"{len(issued)} codes, {days} days"
         )
-        await repo.commit(conn)
-    except BaseException:
-        await repo.rollback(conn)
-        raise
     return issued
 
 
@@ -216,19 +212,16 @@ async def claim_code(
         return result
     if record.kind == "invite" and role not in INVITE_ROLES:
         return RedeemResult.ROLE_NOT_ALLOWED
-    await repo.begin(conn)
-    try:
-        if not await repo.mark_code_used(conn, code_id, user_id, at):
-            await repo.rollback(conn)
-            fresh = await repo.get_code(conn, code_id)
-            return _state(fresh, now) if fresh else RedeemResult.WRONG
-        via = "invite" if record.kind == "invite" else "code"
-        await repo.save_link(conn, record.household_id, user_id, role, "active", via, at)
-        await repo.add_resident(conn, user_id, at)
-        await repo.commit(conn)
-    except BaseException:
-        await repo.rollback(conn)
-        raise
+    async with transaction(conn):
+        # Marking it used is the race's referee: someone else may have just used it.
+        used = await repo.mark_code_used(conn, code_id, user_id, at)
+        if used:
+            via = "invite" if record.kind == "invite" else "code"
+            await repo.save_link(conn, record.household_id, user_id, role, "active", via, at)
+            await repo.add_resident(conn, user_id, at)
+    if not used:
+        fresh = await repo.get_code(conn, code_id)
+        return _state(fresh, now) if fresh else RedeemResult.WRONG
     return RedeemResult.OK
 
 
@@ -278,14 +271,9 @@ async def request_link(
     if await repo.count_pending(conn, user_id) >= MAX_PENDING_REQUESTS:
         return RequestResult.TOO_MANY, None
     at = stored(utc_now())
-    await repo.begin(conn)
-    try:
+    async with transaction(conn):
         link_id = await repo.save_link(conn, household_id, user_id, role, "pending", "request", at)
         await repo.add_resident(conn, user_id, at)
-        await repo.commit(conn)
-    except BaseException:
-        await repo.rollback(conn)
-        raise
     return RequestResult.OK, link_id
 
 
