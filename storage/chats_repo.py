@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import now_iso
+from storage.db import transaction
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,7 @@ async def set_status(conn: aiosqlite.Connection, chat_id: int, status: str) -> N
 
 async def migrate_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> None:
     """Move a group's record to its new supergroup id, keeping binding and history."""
-    await conn.execute("BEGIN")
-    try:
+    async with transaction(conn):
         async with conn.execute("SELECT 1 FROM chats WHERE chat_id = ?", (new_id,)) as cur:
             new_exists = await cur.fetchone() is not None
         if new_exists:
@@ -86,10 +86,6 @@ async def migrate_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> 
                 (new_id, old_id, now_iso(), old_id),
             )
         await conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
 
 
 async def bind_chat(

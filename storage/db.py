@@ -76,8 +76,8 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[None]:
     await conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        await conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             await conn.execute("ROLLBACK")
         raise
-    await conn.execute("COMMIT")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import transaction
+
 
 @dataclass(frozen=True)
 class NewPassage:
@@ -207,8 +209,7 @@ async def write_sections(
     for batch in _batches(sections, batch_rows):
         if keep_going is not None and not keep_going():
             raise WriteAbandonedError
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with transaction(conn):
             for ordinal, section, first, end in batch:
                 if ordinal not in section_ids:
                     cur = await conn.execute(
@@ -245,10 +246,6 @@ async def write_sections(
                         for i, p in enumerate(section.passages[first:end], start=first)
                     ],
                 )
-            await conn.execute("COMMIT")
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
 
 
 async def finish_document(
@@ -258,8 +255,7 @@ async def finish_document(
 
     Returns the replaced ids; their rows are left for `_purge` (hidden meanwhile).
     """
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         old_ids = [i for i in await find_document_ids(conn, filename, title) if i != doc_id]
         for old in old_ids:
             await conn.execute(
@@ -271,10 +267,6 @@ async def finish_document(
         )
         if not cur.rowcount:
             raise LookupError(f"document {doc_id} vanished while it was being written")
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
     return old_ids
 
 
@@ -356,8 +348,7 @@ async def insert_faq(
 ) -> list[int]:
     """Insert FAQ passages (each with its FAQ key) in one transaction; return their ids."""
     ids: list[int] = []
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         for p, key in passages:
             cur = await conn.execute(
                 "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
@@ -381,10 +372,6 @@ async def insert_faq(
                 ),
             )
             ids.append(int(cur.lastrowid or 0))
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
     return ids
 
 
@@ -396,8 +383,7 @@ async def replace_bundled_faq(
     created_at: str,
 ) -> None:
     """Swap the bundled FAQ for a new version and record its hash, atomically."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         await conn.execute("DELETE FROM kb_passages WHERE origin = 'bundled'")
         await conn.executemany(
             "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
@@ -425,10 +411,6 @@ async def replace_bundled_faq(
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (faq_hash,),
         )
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
 
 
 async def index_sources(conn: aiosqlite.Connection) -> list[IndexSources]:
@@ -451,8 +433,7 @@ async def update_index_terms(
 ) -> None:
     """Store re-tokenised (id, tokens, head_tokens, bigram_text) of passages, (id, tokens)
     of staff-taught phrasings, and the tokenizer used, in one transaction."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         await conn.executemany(
             "UPDATE kb_passages SET tokens = ?, head_tokens = ?, bigram_text = ? WHERE id = ?",
             [(tokens, head, bigram, pid) for pid, tokens, head, bigram in rows],
@@ -462,10 +443,6 @@ async def update_index_terms(
             [(tokens, pid) for pid, tokens in phrasings],
         )
         await _set_meta(conn, "tokenizer", fingerprint)
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
 
 
 async def _set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
