@@ -6,8 +6,9 @@ test-control endpoints (bot/local_api/control.py); the bot runs in this process 
 real limiter and delivery worker, at RESIDENT_BOT_SEND_RATE (default 30, Telegram's limit).
 Every figure comes from the server's record of what it answered and when:
 
-- achieved messages/s: the notice's successful sends over the time from its first to its
-  last, and its ratio to the configured limit (goal ≥ 0.9);
+- achieved messages/s: everything the bot delivered (the notice and the replies to residents,
+  which share Telegram's limit and go first) over the time from the notice's first send to
+  its last, and its ratio to the configured limit (goal ≥ 0.9); then the notice's own rate;
 - the largest number of messages (notice and replies to residents) the server accepted in
   any 1-second window [t, t+1), which must never be above the limit;
 - lost (a group never served) and duplicated (a group served twice);
@@ -199,10 +200,13 @@ async def broadcast(
     notice = sorted(at for at, chat in ok if chat < 0)
     served = Counter(chat for _, chat in ok if chat < 0)
     achieved = (len(notice) - 1) / (notice[-1] - notice[0])
+    during = [at for at, _ in ok if notice[0] <= at <= notice[-1]]
+    total = (len(during) - 1) / (notice[-1] - notice[0])
     replies = probes.reply_times(sends)
     return {
         "rate": achieved,
         "ratio": achieved / rate,
+        "total": total,
         "busiest": busiest_second([at for at, _ in ok]),
         "busiest_notice": busiest_second(notice),
         "busiest_requests": busiest_second([at for at, _, _ in sends]),
@@ -219,8 +223,9 @@ def show(name: str, r: dict[str, Any], rate: int, quiet: list[float]) -> None:
     replies = r["replies"]
     verdict = "ok" if r["busiest"] <= rate else "ABOVE THE LIMIT"
     print(f"--- {name}")
-    print(f"  achieved:          {r['rate']:7.2f} msg/s over {r['seconds']:.1f} s")
-    print(f"  ratio to limit:    {r['ratio']:7.3f} (goal >= 0.9)")
+    print(f"  achieved, all sent:{r['total']:7.2f} msg/s over {r['seconds']:.1f} s")
+    print(f"  ratio to limit:    {r['total'] / rate:7.3f} (goal >= 0.9)")
+    print(f"  the notice alone:  {r['rate']:7.2f} msg/s, {r['ratio']:.3f} of the limit")
     print(f"  busiest 1 s window:{r['busiest']:4d} sent ({verdict}, limit {rate});")
     print(f"                     {r['busiest_notice']:4d} of them the notice's")
     print(f"                     {r['busiest_requests']:4d} requests incl. answered 429")

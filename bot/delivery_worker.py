@@ -7,9 +7,9 @@ and handles no updates.
 
 Pacing, all in memory and checked before a row is claimed, so a row waiting for its group
 never holds up rows for other chats:
-- overall: a sliding log at `worker_rate(send_rate)` per window of the shared limiter
-  (1 s and its margin) — a little under the configured limit, leaving room for replies to
-  residents (never above it in any window);
+- overall: a sliding log at `send_rate` per window of the shared limiter (1 s and its
+  margin), evenly spaced; replies to residents take their turn first in that limiter, so the
+  total is never above the limit in any window;
 - each group: 18 sends in any 60 s (Telegram allows 20; replies in the group need room);
 - each chat: 1 send per second; a chat answered 429 waits its `retry_after`, and when three
   chats are answered 429 within 2 s everything waits (the bot as a whole is over the limit).
@@ -43,7 +43,6 @@ from knowledge.notices.delivery import (
     Refusal,
     SendWindow,
     decide,
-    worker_rate,
 )
 from knowledge.notices.service import NoticeService
 from storage import notices_repo, outbox_repo
@@ -88,13 +87,13 @@ class DeliveryWorker:
         self.notices = notices
         self.limits = limits or DeliveryLimits()
         self.on_finished = on_finished
-        rate = worker_rate(self.limits.send_rate)
-        # Even spacing keeps sends from bunching at the start of a window: a bunch delayed a
-        # few milliseconds on its way would land in Telegram's next window with the next one.
-        # The window is the shared limiter's (a little over 1 s): a row claimed faster than
-        # the limiter lets background sends out would only wait there, already `sending`.
+        rate = self.limits.send_rate
+        # The shared limiter's window (a little over 1 s) and its even spacing: a row claimed
+        # faster than the limiter lets background sends out would only wait there, already
+        # `sending`. The limiter spaces them evenly and makes up for a late one (a busy loop),
+        # so here half its spacing only stops bunches; replies to residents go first there.
         period = rate_limiter.WINDOW_MARGIN
-        self._overall = SendWindow(rate, period, spacing=0.9 / rate)
+        self._overall = SendWindow(rate, period, spacing=0.5 * period / rate)
         self._groups: dict[int, SendWindow] = {}
         self._chats: dict[int, SendWindow] = {}
         self._paused: dict[int, float] = {}

@@ -62,15 +62,23 @@ class FloodLimits:
 
 TELEGRAM_LIMITS = FloodLimits()
 # What we count is when a request leaves; Telegram counts when it arrives. A window a little
-# longer than Telegram's absorbs the jitter in between, so no window of theirs sees more.
-WINDOW_MARGIN = 1.02
+# longer than Telegram's (40 ms a second) absorbs the jitter in between (a loop busy for a
+# moment sends a few requests late, together), so no window of theirs sees more.
+WINDOW_MARGIN = 1.04
 
 
-# Set by the outbox's delivery worker around its sends: background traffic, which leaves
-# `BACKGROUND_RESERVE` of every overall window to replies, so a resident's answer never
-# queues behind a broadcast.
+# Set by the outbox's delivery worker around its sends: background traffic. It goes evenly
+# spaced (never in bursts), so a reply that finds the window full waits for about one
+# spacing at most, and goes first; while residents are being answered (a foreground send in
+# the last `RESERVE_HOLD` seconds) background also leaves `BACKGROUND_RESERVE` slots of every
+# window free, so their replies do not wait at all. With nobody asking, a broadcast has the
+# whole window.
 BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("background", default=False)
-BACKGROUND_RESERVE = 2
+BACKGROUND_RESERVE = 1
+RESERVE_HOLD = 10.0
+# Background acquisitions may run this many spacings ahead of an even pace (to make up for
+# a late one: a busy loop, a slow request), never more.
+BACKGROUND_BURST = 2
 
 # `rate_limit_args` for "no retries here, raise the 429": not 0, which ExtBot drops as falsy
 # before it reaches the limiter (so the call would get the default retries instead).
@@ -83,11 +91,14 @@ class SlidingWindow:
     aiolimiter's leaky bucket lets a full bucket and then its refill through, up to twice the
     rate in some window (python-telegram-bot issue 3772 for groups); Telegram's overall and
     per-group limits are "never more than N in any window", so those use this instead.
-    Background acquisitions take turns (a lock) and may take only `count - reserve` of any
-    window themselves, so `reserve` slots of every window stay for foreground ones (replies);
-    a foreground acquisition that has to wait (a window already full) goes before any
-    background one. Background counts only its own sends against its share: replies in the
-    window do not shrink it (they use the reserve), and the total never exceeds `count`.
+
+    Background acquisitions (a broadcast) take turns (a lock) and are spaced evenly, one per
+    `period / share` with a burst of at most `BACKGROUND_BURST` (the generic cell rate
+    algorithm), where `share` is the whole count, or the count less `BACKGROUND_RESERVE`
+    while foreground acquisitions (replies) have been seen lately; background never has more
+    than `share` of its own in a window (replies do not shrink it: they use the reserve). A
+    foreground acquisition that finds the window full waits for its next slot and goes
+    before any background one waiting. The total never exceeds `count` in any window.
     """
 
     def __init__(self, count: float, period: float) -> None:
@@ -96,49 +107,65 @@ class SlidingWindow:
         self._times: deque[float] = deque()
         self._background_times: deque[float] = deque()
         self._background = asyncio.Lock()
+        self._background_due = 0.0  # GCRA's theoretical time of the next background one
         self._foreground_waiting = 0
+        self._foreground_at = -RESERVE_HOLD
+
+    def background_share(self, now: float) -> int:
+        """How many of a window background may fill now."""
+        if now - self._foreground_at < RESERVE_HOLD:
+            return max(1, self.count - BACKGROUND_RESERVE)
+        return self.count
 
     async def acquire(self, *, background: bool = False) -> None:
         if not background:
             self._foreground_waiting += 1
             try:
-                await self._take(self.count)
+                await self._take()
             finally:
                 self._foreground_waiting -= 1
             return
         async with self._background:
-            await self._take_background(max(1, self.count - BACKGROUND_RESERVE))
+            await self._take_background()
 
-    async def _take(self, allowed: int) -> None:
+    def _expire(self, now: float) -> None:
+        while self._times and self._times[0] <= now - self.period:
+            self._times.popleft()
+        own = self._background_times
+        while own and own[0] <= now - self.period:
+            own.popleft()
+
+    async def _take(self) -> None:
         loop = asyncio.get_running_loop()
+        self._foreground_at = loop.time()
         while True:
             now = loop.time()
-            while self._times and self._times[0] <= now - self.period:
-                self._times.popleft()
-            if len(self._times) < allowed:
+            self._expire(now)
+            if len(self._times) < self.count:
                 self._times.append(now)  # no await between the check and the append
                 return
-            await asyncio.sleep(self._times[len(self._times) - allowed] + self.period - now)
+            await asyncio.sleep(self._times[0] + self.period - now)
 
-    async def _take_background(self, allowed: int) -> None:
+    async def _take_background(self) -> None:
         loop = asyncio.get_running_loop()
-        own = self._background_times
         while True:
             now = loop.time()
-            while self._times and self._times[0] <= now - self.period:
-                self._times.popleft()
-            while own and own[0] <= now - self.period:
-                own.popleft()
+            self._expire(now)
+            share = self.background_share(now)
+            spacing = self.period / share
+            early = self._background_due - spacing * (BACKGROUND_BURST - 1) - now
+            own = self._background_times
             full = len(self._times) >= self.count
-            if len(own) < allowed and not full and not self._foreground_waiting:
+            if early <= 0 and len(own) < share and not full and not self._foreground_waiting:
                 self._times.append(now)  # no await between the check and the append
                 own.append(now)
+                self._background_due = max(self._background_due, now) + spacing
                 return
-            wait = 0.001  # a reply is waiting for the slot that just freed: it goes first
+            wait = max(early, 0.001)  # a reply waiting for the freed slot goes first
             if full:
-                wait = max(wait, self._times[len(self._times) - self.count] + self.period - now)
-            if len(own) >= allowed:
-                wait = max(wait, own[len(own) - allowed] + self.period - now)
+                wait = max(wait, self._times[0] + self.period - now)
+            if len(own) >= share:
+                wait = max(wait, own[len(own) - share] + self.period - now)
             await asyncio.sleep(wait)
 
     def idle(self) -> bool:

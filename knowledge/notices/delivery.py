@@ -136,10 +136,3 @@ class SendWindow:
 
     def idle(self, now: float) -> bool:
         return not self._times or self._times[-1] <= now - self.period
-
-
-def worker_rate(send_rate: int) -> int:
-    """The outbox's share of the configured global rate: a little under it, so replies to
-    residents always find room (2 a second at the default 30)."""
-    headroom = max(2, -(-send_rate * 5 // 100))
-    return max(1, send_rate - headroom)

@@ -4,6 +4,7 @@ traffic (the outbox) leaves room for replies and never makes them wait."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from telegram.error import RetryAfter
@@ -34,7 +35,7 @@ async def test_never_more_than_the_count_in_any_window() -> None:
     assert stamps[-1] - stamps[0] < 5 * window.period
 
 
-async def test_background_leaves_the_reserve_and_never_delays_foreground() -> None:
+async def test_background_is_spaced_evenly_and_uses_the_whole_window() -> None:
     window = SlidingWindow(5, 0.3)
     loop = asyncio.get_running_loop()
     background: list[float] = []
@@ -43,46 +44,57 @@ async def test_background_leaves_the_reserve_and_never_delays_foreground() -> No
         await window.acquire(background=True)
         background.append(loop.time())
 
-    start = loop.time()
-    bulk_tasks = [asyncio.create_task(bulk()) for _ in range(12)]
-    await asyncio.sleep(0.01)
-    # Background took only count - reserve of the first window.
-    assert len(background) == 5 - rate_limiter.BACKGROUND_RESERVE
-    # A reply now gets a slot at once, although background work is queued.
-    await window.acquire()
-    await window.acquire()
-    assert loop.time() - start < 0.05
-    await asyncio.gather(*bulk_tasks)
-    assert _max_in_any_window(background, 0.3) <= 5 - rate_limiter.BACKGROUND_RESERVE
+    await asyncio.gather(*(bulk() for _ in range(16)))
+    spacing = window.period / window.count
+    # Never a burst: at most BACKGROUND_BURST back to back, then one per spacing.
+    assert _max_in_any_window(background, spacing * 0.5) <= rate_limiter.BACKGROUND_BURST
+    gaps = [b - a for a, b in itertools.pairwise(background)]
+    assert sorted(gaps)[len(gaps) // 2] >= spacing * 0.9
+    # The whole window is background's when nobody else asks: 16 in about 16 spacings.
+    assert _max_in_any_window(background, 0.3) <= 5
+    assert background[-1] - background[0] < 16 * spacing
 
 
-async def test_replies_do_not_shrink_the_background_share_nor_overfill_the_window() -> None:
+async def test_while_residents_ask_background_leaves_the_reserve() -> None:
     window = SlidingWindow(5, 0.3)
     loop = asyncio.get_running_loop()
-    share = 5 - rate_limiter.BACKGROUND_RESERVE
-    stamps: list[float] = []
     background: list[float] = []
+    stamps: list[float] = []
 
-    async def reply() -> None:
+    async def bulk() -> None:
+        await window.acquire(background=True)
+        background.append(loop.time())
+        stamps.append(loop.time())
+
+    bulk_tasks = [asyncio.create_task(bulk()) for _ in range(30)]
+    await asyncio.sleep(0.05)
+    waits: list[float] = []
+    for _ in range(6):  # one reply a window: the reserve's worth
+        asked = loop.time()
         await window.acquire()
         stamps.append(loop.time())
-
-    async def bulk() -> None:
-        await window.acquire(background=True)
-        background.append(loop.time())
-        stamps.append(loop.time())
-
-    await reply()
-    start = loop.time()
-    bulk_tasks = [asyncio.create_task(bulk()) for _ in range(9)]
-    await asyncio.sleep(0.01)
-    # Background has its whole share at once, the reply in the window notwithstanding.
-    assert len(background) == share
-    await reply()  # the reserve: no wait
-    assert loop.time() - start < 0.05
+        waits.append(loop.time() - asked)
+        await asyncio.sleep(window.period + 0.01)
     await asyncio.gather(*bulk_tasks)
-    assert _max_in_any_window(background, 0.3) <= share
-    assert _max_in_any_window(stamps, 0.3) <= 5
+    spacing = window.period / window.count
+    # The first reply found the whole window background's: it waited about a spacing at
+    # most; from then on the reserve was kept and replies did not wait.
+    assert waits[0] <= 2 * spacing + 0.03
+    assert max(waits[1:]) < 0.02
+    share = 5 - rate_limiter.BACKGROUND_RESERVE
+    late = [t for t in background if t > background[0] + 2 * window.period]
+    assert _max_in_any_window(late, 0.3) <= share
+    # Replies and background together never overfill a window.
+    assert _max_in_any_window(sorted(stamps), 0.3) <= 5
+
+
+async def test_the_reserve_is_released_when_residents_are_quiet() -> None:
+    window = SlidingWindow(5, 0.3)
+    loop = asyncio.get_running_loop()
+    await window.acquire()  # a reply: the reserve is kept for RESERVE_HOLD seconds
+    assert window.background_share(loop.time()) == 5 - rate_limiter.BACKGROUND_RESERVE
+    later = loop.time() + rate_limiter.RESERVE_HOLD + 0.01
+    assert window.background_share(later) == 5
 
 
 async def test_a_reply_waiting_for_a_full_window_goes_before_background() -> None:

@@ -13,7 +13,6 @@ from knowledge.notices.delivery import (
     SendWindow,
     backoff,
     decide,
-    worker_rate,
 )
 
 
@@ -89,9 +88,3 @@ def test_window_never_exceeds_its_limit_in_any_second() -> None:
     worst = max(sum(1 for s in sends if start <= s < start + 1.0) for start in sends)
     assert worst <= 28
     assert len(sends) >= 27 * 10
-
-
-def test_worker_rate_leaves_room() -> None:
-    assert worker_rate(30) == 28
-    assert worker_rate(1) == 1
-    assert worker_rate(1000) == 950
