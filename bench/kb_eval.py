@@ -37,10 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.normalize import canonical, compare_form, display_punctuation  # noqa: E402
+from knowledge.normalize import compare_form, display_punctuation  # noqa: E402
 from knowledge.qa.index import Hit  # noqa: E402
-from knowledge.qa.service import QUERY_CHARS, KnowledgeBase  # noqa: E402
-from knowledge.qa.tokenize import tokenize  # noqa: E402
+from knowledge.qa.semantic import ENV, SemanticReranker, semantic_enabled  # noqa: E402
+from knowledge.qa.service import KnowledgeBase  # noqa: E402
 from storage.db import open_database  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -208,16 +208,11 @@ def score(
 
 
 def search_hits(kb: KnowledgeBase, question: str, k: int = 3) -> tuple[list[Hit], bool]:
-    """The hits `KnowledgeBase.ask(question, docs_only=True)` ranks, and whether the
-    question had any terms: the same steps, so that the learned decision can be applied
-    to exactly the ranking the service shows."""
-    text = canonical(question[: QUERY_CHARS * 4])[:QUERY_CHARS]
-    if not re.search(r"[\u3400-\u9fffA-Za-z0-9]", text):
-        return [], False
-    index = kb._index
-    text = index.as_meant(text)
-    terms = tokenize(text)
-    return index.search(terms, text, k=k, docs_only=True), bool(terms)
+    """The keyword hits `KnowledgeBase.ask(question, docs_only=True)` ranks (keyword
+    only), and whether the question had any terms, so that the learned decision can be
+    applied to exactly the ranking the service shows."""
+    found = kb.stages(question, k=k, docs_only=True)
+    return found.keyword[:k], found.has_terms
 
 
 def _learned_decision() -> Callable[[KnowledgeBase, str], tuple[bool, list[str]]] | None:
@@ -243,10 +238,17 @@ async def run(
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         conn = await open_database(Path(tmp) / "eval.db")
+        semantic: KnowledgeBase | None = None
         try:
-            kb = await KnowledgeBase.open(conn, load_faq=False)
+            kb = await KnowledgeBase.open(conn, load_faq=False, semantic=None)
             for f in files:
                 await kb.import_path(f)
+            if semantic_enabled():
+                # The same database with the semantic stage on (its vectors embedded).
+                semantic = await KnowledgeBase.open(
+                    conn, load_faq=False, semantic=SemanticReranker()
+                )
+                await semantic.vectors_ready()
             index = kb._index
             learned = _learned_decision()
 
@@ -289,6 +291,16 @@ async def run(
             if learned is not None:
                 rows.append(("ranking + learned decision", lambda q: learned(kb, q)))
             rows.append(("  same, general-rarity weighting on", rarity))
+            if semantic is not None:
+                sem = semantic
+
+                def with_semantic(q: str) -> tuple[bool, list[str]]:
+                    a = sem.ask(q, k=3, docs_only=True)
+                    return a.answered, [r.text for r in a.results]
+
+                rows.append(("semantic stage on (KnowledgeBase.ask)", with_semantic))
+            else:
+                print(f"  (semantic stage not scored: {ENV}=off or encoder not installed)")
             for label, fn in rows:
                 s = score(cases, fn, verbose and fn is rows[-1][1], label)
                 print(f"  {label:<52} {s.line()}")
@@ -297,6 +309,8 @@ async def run(
                         part_score = score(part, fn, False, half)
                         print(f"    {half} half ({len(part)} q): {part_score.line()}")
         finally:
+            if semantic is not None:
+                await semantic.close()
             await conn.close()
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -212,7 +213,8 @@ def pct(values: Sequence[float], q: float) -> float:
 
 async def open_corpus(tmp: Path) -> KnowledgeBase:
     conn = await open_database(tmp / "sem.db")
-    kb = await KnowledgeBase.open(conn, load_faq=False)
+    # Keyword only: this bench embeds and reranks the candidates itself.
+    kb = await KnowledgeBase.open(conn, load_faq=False, semantic=None)
     for f in sorted(p for p in (SHARED / "corpus").iterdir() if p.is_file()):
         await kb.import_path(f)
     return kb
@@ -432,7 +434,9 @@ async def scale_child(size: int, enc: str, db: Path) -> None:
     database would hold them) and time the keyword stage's top RERANK_DEPTH plus the
     semantic rerank, each part on its own too."""
     conn = await open_database(db)
-    kb = await KnowledgeBase.open(conn, load_faq=False)
+    # Keyword only (the stage is timed below, on vectors given to every passage): a
+    # background embedder filling 10k passages would skew both timings.
+    kb = await KnowledgeBase.open(conn, load_faq=False, semantic=None)
     questions = [c.q for p in SETS if p.exists() for c in load_cases(p)][:600]
     for q in questions[:50]:
         kb.ask(q, k=3)
@@ -510,6 +514,11 @@ asyncio.run(main())
 def main_scale(sizes: Sequence[int], encoders: Sequence[str]) -> None:
     from bench.kb_perf import build_db
 
+    # The database is built and warmed keyword only (no background embedding of 10k
+    # passages in the builder or the warm start); the child embeds what it measures.
+    semantic_setting = os.environ.get(ENV)
+    os.environ[ENV] = "off"
+
     files = sorted(p for p in (SHARED / "corpus").iterdir() if p.is_file())
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
@@ -522,7 +531,7 @@ def main_scale(sizes: Sequence[int], encoders: Sequence[str]) -> None:
                 timeout=1800,
             )
             for enc in encoders:
-                if not semantic_enabled(enc):
+                if semantic_setting is not None and semantic_setting.lower() in ("off", "0"):
                     continue
                 out = subprocess.run(
                     [sys.executable, __file__, SCALE_CHILD, str(size), enc, str(db)],

@@ -221,9 +221,12 @@ def _serve(max_memory: int, warmup: str) -> None:
         except Exception as exc:  # an exception that does not pickle
             data = pickle.dumps(("error", RuntimeError(repr(exc))))
         del reply
-        out.write(len(data).to_bytes(_HEADER, "big"))
-        out.write(data)
-        out.flush()
+        try:
+            out.write(len(data).to_bytes(_HEADER, "big"))
+            out.write(data)
+            out.flush()
+        except BrokenPipeError:
+            return  # the bot died (or was killed) while we worked: nobody to answer
 
 
 if __name__ == "__main__":

@@ -10,11 +10,16 @@ over ~90 FAQ entries and, for a document, the import worker's start (~1 s).
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
+
+# Keyword only unless a test turns the semantic stage on (tests/knowledge/qa/test_vectors.py,
+# test_semantic_stage.py): the encoder's load (~1 s, +120 MB) stays out of every other test.
+os.environ.setdefault("RESIDENT_BOT_SEMANTIC", "off")
 
 from knowledge.qa.service import KnowledgeBase
 from storage.db import open_database

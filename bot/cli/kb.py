@@ -86,6 +86,7 @@ async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import open_database
 
     conn = await open_database(settings.db_path)
+    kb: KnowledgeBase | None = None
     try:
         kb = await KnowledgeBase.open(conn)
         if args.kb_command == "import":
@@ -99,6 +100,8 @@ async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
                     continue
                 note = "（替换旧版本）" if s.replaced else ""
                 print(f"#{s.doc_id} 《{s.title}》 {s.sections} 章节 / {s.passages} 段 {note}")
+            # The semantic stage's vectors, so the bot finds them stored at its next start.
+            await kb.vectors_ready()
             return status
         if args.kb_command == "list":
             for d in await kb.list_documents():
@@ -110,6 +113,7 @@ async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             print(f"没有这个文件 / no document #{args.doc_id}", file=sys.stderr)
             return 1
+        await kb.semantic_ready()  # a one-shot question gets the same answer as in the bot
         questions = sys.stdin if args.question == "-" else [args.question]
         for line in questions:
             question = line.rstrip("\n")
@@ -127,6 +131,8 @@ async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
                 print(_human_answer(question, answer), flush=True)
         return 0
     finally:
+        if kb is not None:
+            await kb.close()
         await conn.close()
 
 

@@ -12,6 +12,12 @@ old hand rule itself) with coefficients learned from our own question bank
 (bench/data/kb_bank_train.jsonl) by bench/kb_fit_decision.py and shipped as data
 (data/decision.json), with the threshold chosen there for a stated precision.
 
+With the semantic second stage on (knowledge/qa/semantic.py) a second decision, fitted on
+the reranked candidates, adds the similarity evidence (`SEMANTIC_FEATURES`: how close the
+first answer is to the question in meaning, its lead over the second, the best of three);
+data/decision.json holds both ("keyword" and "semantic"), and which of the old coverage
+rule's answers the semantic decision keeps (`Decision.floor`).
+
 At run time: a dozen features and one dot product, no numpy needed.
 """
 
@@ -25,6 +31,7 @@ from functools import lru_cache
 from importlib import resources
 
 from knowledge.qa.index import Hit
+from knowledge.qa.semantic import SEMANTIC_FEATURES, Scored, similarity_evidence
 
 FEATURES: tuple[str, ...] = (
     "coverage",
@@ -71,6 +78,27 @@ def features(hits: Sequence[Hit]) -> list[float]:
     ]
 
 
+SEMANTIC: tuple[str, ...] = (*FEATURES, *SEMANTIC_FEATURES)
+
+
+def semantic_features(ranked: Sequence[Scored[Hit]]) -> list[float]:
+    """The semantic decision's inputs: the keyword evidence of the reranked first three
+    hits, then their similarity evidence."""
+    return features([s.item for s in ranked[:3]]) + similarity_evidence(ranked)
+
+
+def old_rule(hit: Hit) -> bool:
+    """The coverage rule the service used before the learned decision."""
+    return hit.coverage >= OLD_MIN_COVERAGE and hit.corroborated
+
+
+# `Decision.floor`: what the coverage rule on the keyword stage's first hit still decides.
+# "none": the learned probability alone; "answer": the rule's answers are kept (the
+# reranked order is shown); "keyword": the rule's answers are kept with the keyword order
+# (the rerank then only serves the questions the rule declines).
+FLOORS = ("none", "answer", "keyword")
+
+
 @dataclass(frozen=True)
 class Decision:
     """Standardised logistic regression: p = sigmoid(bias + sum w_i (x_i - mean_i) / sd_i)."""
@@ -80,9 +108,12 @@ class Decision:
     scales: tuple[float, ...]
     bias: float
     threshold: float
+    features: tuple[str, ...] = FEATURES
+    floor: str = "none"
 
     def probability(self, hits: Sequence[Hit]) -> float:
-        """Estimated probability that the hits show the resident a right answer."""
+        """Estimated probability that the hits show the resident a right answer
+        (keyword features only)."""
         if not hits:
             return 0.0
         return self.probability_of(features(hits))
@@ -99,34 +130,68 @@ class Decision:
         """Whether to answer (True) or decline and hand the question to staff."""
         return bool(hits) and self.probability(hits) >= self.threshold
 
-    def to_json(self, **extra: object) -> str:
-        data = {
-            "features": list(FEATURES),
+    def answers_reranked(self, ranked: Sequence[Scored[Hit]]) -> bool:
+        """The same for a semantic decision, on the reranked hits (the floor aside)."""
+        return bool(ranked) and self.probability_of(semantic_features(ranked)) >= self.threshold
+
+    def as_dict(self, **extra: object) -> dict[str, object]:
+        return {
+            "features": list(self.features),
             "weights": list(self.weights),
             "means": list(self.means),
             "scales": list(self.scales),
             "bias": self.bias,
             "threshold": self.threshold,
+            "floor": self.floor,
             **extra,
         }
-        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    def to_json(self, **extra: object) -> str:
+        return json.dumps(self.as_dict(**extra), ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> Decision:
-        data = json.loads(text)
-        if tuple(data["features"]) != FEATURES:
+    def from_dict(cls, data: dict[str, object], expected: tuple[str, ...] = FEATURES) -> Decision:
+        names = tuple(str(n) for n in data["features"])  # type: ignore[attr-defined]
+        if names != expected:
             raise ValueError("decision.json was fitted on other features; refit it")
+        floor = str(data.get("floor", "none"))
+        if floor not in FLOORS:
+            raise ValueError(f"unknown floor {floor!r} in decision.json; refit it")
+
+        def floats(key: str) -> tuple[float, ...]:
+            return tuple(float(v) for v in data[key])  # type: ignore[attr-defined]
+
         return cls(
-            weights=tuple(float(v) for v in data["weights"]),
-            means=tuple(float(v) for v in data["means"]),
-            scales=tuple(float(v) for v in data["scales"]),
-            bias=float(data["bias"]),
-            threshold=float(data["threshold"]),
+            weights=floats("weights"),
+            means=floats("means"),
+            scales=floats("scales"),
+            bias=float(data["bias"]),  # type: ignore[arg-type]
+            threshold=float(data["threshold"]),  # type: ignore[arg-type]
+            features=names,
+            floor=floor,
         )
+
+    @classmethod
+    def from_json(cls, text: str, expected: tuple[str, ...] = FEATURES) -> Decision:
+        return cls.from_dict(json.loads(text), expected)
+
+
+def _shipped() -> dict[str, dict[str, object]]:
+    path = resources.files("knowledge.qa") / "data" / "decision.json"
+    data: dict[str, dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 @lru_cache(maxsize=1)
 def shipped_decision() -> Decision:
-    """The decision fitted by bench/kb_fit_decision.py (knowledge/qa/data/decision.json)."""
-    path = resources.files("knowledge.qa") / "data" / "decision.json"
-    return Decision.from_json(path.read_text(encoding="utf-8"))
+    """The keyword-only decision fitted by bench/kb_fit_decision.py
+    (knowledge/qa/data/decision.json, "keyword"; not used by the service, which keeps the
+    coverage rule when the semantic stage is off)."""
+    return Decision.from_dict(_shipped()["keyword"], FEATURES)
+
+
+@lru_cache(maxsize=1)
+def shipped_semantic_decision() -> Decision:
+    """The decision over keyword and similarity evidence ("semantic"), used by
+    `KnowledgeBase.ask` when the semantic stage reranked the candidates."""
+    return Decision.from_dict(_shipped()["semantic"], SEMANTIC)

@@ -16,7 +16,10 @@ does; a question costs one query embedding and a (depth x dim) dot product.
 
 The stage is optional: with `RESIDENT_BOT_SEMANTIC=off` or without the encoder package
 `SemanticReranker.create()` returns None and the keyword-only path, complete on its own,
-is all there is. The encoder is loaded on first use (never at start).
+is all there is. The encoder is never loaded when this module is imported: the bot
+process loads it in a thread after start (knowledge/qa/vectors.py), passages are embedded
+in a worker process of their own, and `KnowledgeBase.ask` takes the keyword path until
+both are there.
 
 Measured (bench/kb_semantic.py): the default encoder, Google's USE multilingual v3 in pure
 numpy, adds ~1.8 ms (p99 ~5 ms) a question, ~120 MiB for the model and 1 KB a passage.
@@ -48,6 +51,7 @@ __all__ = [
     "Encoder",
     "Scored",
     "SemanticReranker",
+    "embed_in_worker",
     "from_blob",
     "passage_text",
     "semantic_enabled",
@@ -148,13 +152,16 @@ def semantic_enabled(encoder: str = DEFAULT_ENCODER) -> bool:
     return cls is not None and importlib.util.find_spec(cls.module) is not None
 
 
-def passage_text(text: str, source: str = "") -> str:
+def passage_text(text: str, source: str = "", questions: str = "") -> str:
     """What is embedded for a passage: its heading path, then its text (a heading often
-    names the topic a paragraph only implies)."""
+    names the topic a paragraph only implies); for an FAQ entry, the questions it answers
+    (what a resident's question resembles) instead of the heading."""
+    body = text[:PASSAGE_CHARS]
+    if questions.strip():
+        return f"{questions.strip()[:PASSAGE_CHARS]}：{body}"
     # Sources read "《title》 heading › sub-heading" (knowledge/qa/preparation.py).
     rest = source.partition("》")[2] if source.startswith("《") else source
     head = rest.rpartition(" › ")[2].strip()
-    body = text[:PASSAGE_CHARS]
     return f"{head}：{body}" if head and head not in body else body
 
 
@@ -200,6 +207,7 @@ class SemanticReranker:
         depth: int = RERANK_DEPTH,
     ) -> None:
         self._encoder = encoder
+        self._injected = encoder
         self._encoder_name = encoder_name
         self._lock = threading.Lock()
         self.weight = weight
@@ -236,6 +244,20 @@ class SemanticReranker:
     def dim(self) -> int:
         return self.encoder.dim
 
+    @property
+    def encoder_name(self) -> str:
+        return self._encoder_name
+
+    @property
+    def bundled(self) -> bool:
+        """Whether the encoder is the named bundled one (so a worker process can build
+        its own), not one handed in (tests)."""
+        return self._injected is None
+
+    def load(self) -> None:
+        """Load the encoder now (blocking: call it in a thread, never on the event loop)."""
+        self.encoder.encode_queries(["预热"])
+
     def embed_passages(self, texts: Sequence[str]) -> npt.NDArray[np.float16]:
         """Vectors for passages (use `passage_text`), float16, one row each; computed at
         import and stored, never at start."""
@@ -258,7 +280,8 @@ class SemanticReranker:
         over those candidates: the keyword score's scale varies with the question, the
         encoder's cosines crowd into a narrow band; on the training part this beat a mix
         of raw values and reciprocal-rank fusion). The rest follow in keyword order,
-        scored below them.
+        scored below them. A row of NaN is a passage not embedded yet: it ranks by its
+        keyword score alone (a neutral similarity, the mean of the others').
         """
         if not candidates:
             return []
@@ -267,10 +290,16 @@ class SemanticReranker:
         if rows.shape[0] != take:
             raise ValueError(f"{take} candidates to rerank but {rows.shape[0]} vectors")
         q = self.embed_query(query) if isinstance(query, str) else _normalise(query)
-        sims = rows @ q
+        present = ~np.isnan(rows[:, 0]) if rows.size else np.zeros(take, dtype=bool)
+        sims = np.zeros(take, dtype=np.float64)
+        sims[present] = rows[present] @ q
+        z_sims = np.zeros(take, dtype=np.float64)
+        if present.any():
+            sims[~present] = float(sims[present].mean())
+            z_sims[present] = _standardised(sims[present])
         raw = np.array([float(getattr(c, "score", 0.0)) for c in candidates], dtype=np.float64)
         keyword = raw / max(float(raw[0]), 1e-9)
-        combined = _standardised(raw[:take]) + self.weight * _standardised(sims)
+        combined = _standardised(raw[:take]) + self.weight * z_sims
         scored = [
             Scored(c, float(combined[i]), float(keyword[i]), float(sims[i]))
             for i, c in enumerate(candidates[:take])
@@ -283,6 +312,20 @@ class SemanticReranker:
             for i, c in enumerate(candidates[take:])
         ]
         return scored
+
+
+# The bundled encoder of each worker process that embeds passages (`embed_in_worker`).
+_WORKER_RERANKERS: dict[str, SemanticReranker] = {}
+
+
+def embed_in_worker(encoder_name: str, texts: list[str]) -> bytes:
+    """Embed passages (`passage_text`) in the embedding worker process
+    (knowledge/isolated.py): float16 rows, as bytes, one per text. The encoder is loaded
+    by the first job and kept for the worker's life."""
+    reranker = _WORKER_RERANKERS.get(encoder_name)
+    if reranker is None:
+        reranker = _WORKER_RERANKERS[encoder_name] = SemanticReranker(encoder_name=encoder_name)
+    return reranker.embed_passages(texts).tobytes()
 
 
 SEMANTIC_FEATURES = ("similarity", "similarity_margin", "similarity_best3")

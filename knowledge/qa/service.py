@@ -6,6 +6,13 @@ swapped in one assignment after every write, so `ask` never sees a half-built in
 Parsing and tokenising an upload runs in a worker process (`knowledge/isolated.py`) under
 a memory cap and a time limit: in a thread it held the GIL for seconds, and a hostile file
 could take the whole machine. Building the index arrays runs in `asyncio.to_thread`.
+
+With the semantic second stage on (knowledge/qa/semantic.py, RESIDENT_BOT_SEMANTIC), `ask`
+reorders the keyword stage's first RERANK_DEPTH candidates by sentence similarity and
+answers by the learned semantic decision (knowledge/qa/decision.py), the coverage rule
+kept as its floor; passage vectors are filled in the background (knowledge/qa/vectors.py).
+Off, or until the encoder and a candidate's vector are there, `ask` is the keyword path:
+the keyword order and the coverage rule, exactly as before.
 """
 
 from __future__ import annotations
@@ -31,8 +38,9 @@ from knowledge.isolated import (
 )
 from knowledge.normalize import canonical, clean_display, display_punctuation
 from knowledge.qa import index_cache
+from knowledge.qa.decision import Decision, old_rule, shipped_semantic_decision
 from knowledge.qa.errors import KnowledgeImportError
-from knowledge.qa.index import IndexEntry, SearchIndex, question_only
+from knowledge.qa.index import Hit, IndexEntry, SearchIndex, question_only
 from knowledge.qa.index_cache import cache_path
 from knowledge.qa.parsing import MAX_PASSAGE_CHARS
 from knowledge.qa.preparation import (
@@ -44,7 +52,9 @@ from knowledge.qa.preparation import (
     new_passage,
     prepare_document,
 )
+from knowledge.qa.semantic import Scored, SemanticReranker
 from knowledge.qa.tokenize import init_tokenizer, tokenize, tokenizer_fingerprint
+from knowledge.qa.vectors import PassageVectors, VectorFiller
 from knowledge.upload_limits import (
     MAX_PARSE_SECONDS,
     MAX_UPLOAD_BYTES,
@@ -63,7 +73,9 @@ __all__ = [
     "ImportSummary",
     "KnowledgeBase",
     "KnowledgeImportError",
+    "Ranking",
     "SearchResult",
+    "Stages",
     "build_document_sections",
 ]
 
@@ -114,6 +126,34 @@ class Answer:
     # Not answered, but results[0] comes close enough (SUGGEST_COVERAGE) to be shown as a
     # tentative "this may help"; never True when answered or when there are no results.
     suggested: bool = False
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What `KnowledgeBase.rank` found: the hits shown (best first, at most k), the
+    decision, and the evidence behind it (benches refit the decision on it)."""
+
+    hits: list[Hit]
+    answered: bool
+    suggested: bool
+    has_terms: bool
+    # The keyword stage's hits (RERANK_DEPTH of them when the semantic stage ran).
+    keyword: list[Hit]
+    # The semantic stage's order with its evidence; None when it did not run.
+    reranked: list[Scored[Hit]] | None = None
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The candidates of `KnowledgeBase.stages`, before the answer/decline decision."""
+
+    has_terms: bool
+    keyword: list[Hit]
+    reranked: list[Scored[Hit]] | None = None
+
+
+# `KnowledgeBase.open(semantic=...)`: the bundled encoder unless switched off.
+_AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -213,11 +253,53 @@ def _load_faq_items(data: bytes) -> list[tuple[str, list[str], str, str]]:
     return items
 
 
+def semantic_decision(
+    keyword: list[Hit], reranked: list[Scored[Hit]], decision: Decision, k: int
+) -> Ranking:
+    """The learned decision over the reranked candidates, with its floor (the coverage
+    rule on the keyword stage's first: see knowledge/qa/decision.py, FLOORS)."""
+    if decision.floor == "keyword" and old_rule(keyword[0]):
+        # Confident by the coverage rule: today's answer, in today's order.
+        return _keyword_decision(keyword, True, k)
+    answered = decision.answers_reranked(reranked) or (
+        decision.floor == "answer" and old_rule(keyword[0])
+    )
+    best = reranked[0].item
+    suggested = not answered and best.corroborated and best.coverage >= SUGGEST_COVERAGE
+    return Ranking([s.item for s in reranked[:k]], answered, suggested, True, keyword, reranked)
+
+
+def _keyword_decision(hits: list[Hit], has_terms: bool, k: int) -> Ranking:
+    """The keyword-only path: the keyword order and the coverage rule (MIN_COVERAGE)."""
+    best = hits[0] if has_terms and hits else None
+    answered = best is not None and best.coverage >= MIN_COVERAGE and best.corroborated
+    suggested = (
+        best is not None
+        and not answered
+        and best.corroborated
+        and best.coverage >= SUGGEST_COVERAGE
+    )
+    return Ranking(hits[:k], answered, suggested, has_terms, hits)
+
+
 class KnowledgeBase:
     """Documents and FAQ → passages → in-memory index → answers."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, reranker: SemanticReranker | None = None
+    ) -> None:
         self._conn = conn
+        # The semantic second stage (None: keyword only). Its passage vectors arrive in
+        # the background (knowledge/qa/vectors.py); until the encoder is loaded and a
+        # candidate has a vector, questions take the keyword path.
+        self._reranker = reranker
+        self._vectors = PassageVectors()
+        self._filler = (
+            None
+            if reranker is None
+            else VectorFiller(conn, reranker, self._vectors, wanted=self._entries_has)
+        )
+        self._semantic_decision: Decision | None = None
         self._entries: dict[int, IndexEntry] = {}
         self._doc_passages: dict[int, list[int]] = {}
         self._index = SearchIndex([])
@@ -230,9 +312,22 @@ class KnowledgeBase:
         # database is in memory.
         self._cache: Path | None = None
 
+    def _entries_has(self, passage_id: int) -> bool:
+        return passage_id in self._entries
+
     @classmethod
-    async def open(cls, conn: aiosqlite.Connection, *, load_faq: bool = True) -> KnowledgeBase:
-        kb = cls(conn)
+    async def open(
+        cls,
+        conn: aiosqlite.Connection,
+        *,
+        load_faq: bool = True,
+        semantic: SemanticReranker | str | None = _AUTO,
+    ) -> KnowledgeBase:
+        """Open the knowledge base over `conn`. `semantic`: the second stage's reranker,
+        None for keyword only, or "auto": the bundled encoder unless RESIDENT_BOT_SEMANTIC
+        is off (or its package missing). Its vectors load and fill in the background."""
+        reranker = SemanticReranker.create() if isinstance(semantic, str) else semantic
+        kb = cls(conn, reranker)
         # Documents a crash left half written or half removed (hidden, never searched).
         await kb_repo.purge_unfinished(conn)
         # jieba's dictionary load and the index load are independent: overlap them.
@@ -257,7 +352,30 @@ class KnowledgeBase:
                     kb._doc_passages.setdefault(p.doc_id, []).append(p.id)
             await kb._rebuild()
         await jieba_ready
+        if kb._filler is not None:
+            kb._filler.kick()
         return kb
+
+    @property
+    def semantic(self) -> SemanticReranker | None:
+        """The semantic stage's reranker, None when keyword only."""
+        return self._reranker
+
+    async def semantic_ready(self) -> None:
+        """Wait until the semantic stage can run: stored vectors loaded, encoder loaded
+        (returns at once when keyword only)."""
+        if self._filler is not None:
+            await self._filler.ready()
+
+    async def vectors_ready(self) -> None:
+        """Wait until every passage has its vector (the background embedding is done)."""
+        if self._filler is not None:
+            await self._filler.ready()
+            await self._filler.idle()
+
+    def vector_count(self) -> int:
+        """Passages whose vector is in memory (0 when keyword only)."""
+        return len(self._vectors)
 
     async def _cache_key(self) -> str:
         generation = await kb_repo.generation(self._conn)
@@ -370,11 +488,15 @@ class KnowledgeBase:
             if not self._closing:  # the index dies with the process anyway
                 entries = await asyncio.to_thread(lambda: [_entry(p) for p in stored])
                 for old in replaced:
-                    for pid in self._doc_passages.pop(old, []):
+                    gone = self._doc_passages.pop(old, [])
+                    for pid in gone:
                         self._entries.pop(pid, None)
+                    self._vectors.discard(gone)
                 self._entries.update((e.passage_id, e) for e in entries)
                 self._doc_passages[doc_id] = [p.id for p in stored]
                 await self._rebuild()
+                if self._filler is not None:
+                    self._filler.kick()
         return ImportSummary(
             doc_id=doc_id,
             title=prepared.title,
@@ -415,9 +537,12 @@ class KnowledgeBase:
         self._worker.kill()
 
     async def close(self) -> None:
-        """Stop imports for good and reap the worker process (post_shutdown)."""
+        """Stop imports and embedding for good and reap the worker processes
+        (post_shutdown)."""
         self._closing = True
         await self._worker.close()
+        if self._filler is not None:
+            await self._filler.close()
 
     async def import_path(self, path: str | Path) -> ImportSummary:
         target = Path(path)
@@ -436,8 +561,10 @@ class KnowledgeBase:
     async def remove_document(self, doc_id: int) -> bool:
         async with self._write_lock:
             removed = await kb_repo.delete_document(self._conn, doc_id)
-            for pid in self._doc_passages.pop(doc_id, []):
+            gone = self._doc_passages.pop(doc_id, [])
+            for pid in gone:
                 self._entries.pop(pid, None)
+            self._vectors.discard(gone)
             if removed:
                 await self._rebuild()
         return removed
@@ -445,15 +572,7 @@ class KnowledgeBase:
     # --- questions ------------------------------------------------------------------
 
     def ask(self, question: str, *, k: int = 3, docs_only: bool = False) -> Answer:
-        # Canonicalise a bounded prefix first: OpenCC and NFKC on 50,000 characters is
-        # wasted work when only QUERY_CHARS of the result are ranked.
-        text = canonical(question[: QUERY_CHARS * 4])[:QUERY_CHARS]
-        if not _HAS_WORD.search(text):
-            return Answer(question, False, [])
-        index = self._index
-        text = index.as_meant(text)
-        terms = tokenize(text)
-        hits = index.search(terms, text, k=k, docs_only=docs_only)
+        ranking = self.rank(question, k=k, docs_only=docs_only)
         results = [
             SearchResult(
                 h.entry.passage_id,
@@ -462,17 +581,42 @@ class KnowledgeBase:
                 h.score,
                 h.entry.kind,
             )
-            for h in hits
+            for h in ranking.hits
         ]
-        best = hits[0] if terms and hits else None
-        answered = best is not None and best.coverage >= MIN_COVERAGE and best.corroborated
-        suggested = (
-            best is not None
-            and not answered
-            and best.corroborated
-            and best.coverage >= SUGGEST_COVERAGE
-        )
-        return Answer(question, answered, results, suggested=suggested)
+        return Answer(question, ranking.answered, results, suggested=ranking.suggested)
+
+    def rank(self, question: str, *, k: int = 3, docs_only: bool = False) -> Ranking:
+        """The keyword stage, the semantic stage when it can run, and the decision."""
+        found = self.stages(question, k=k, docs_only=docs_only)
+        if found.reranked is None:
+            return _keyword_decision(found.keyword, found.has_terms, k)
+        decision = self._semantic_decision
+        if decision is None:
+            decision = self._semantic_decision = shipped_semantic_decision()
+        return semantic_decision(found.keyword, found.reranked, decision, k)
+
+    def stages(self, question: str, *, k: int = 3, docs_only: bool = False) -> Stages:
+        """The candidates before any decision: the keyword stage's (k of them, or the
+        semantic stage's depth when it runs) and the semantic stage's order, if it ran.
+
+        The semantic stage runs once its encoder is loaded and at least one of the
+        keyword stage's first `depth` candidates has its vector."""
+        # Canonicalise a bounded prefix first: OpenCC and NFKC on 50,000 characters is
+        # wasted work when only QUERY_CHARS of the result are ranked.
+        text = canonical(question[: QUERY_CHARS * 4])[:QUERY_CHARS]
+        if not _HAS_WORD.search(text):
+            return Stages(False, [])
+        index = self._index
+        text = index.as_meant(text)
+        terms = tokenize(text)
+        reranker = self._reranker
+        if reranker is None or not reranker.loaded or not self._vectors or not terms:
+            return Stages(bool(terms), index.search(terms, text, k=k, docs_only=docs_only))
+        keyword = index.search(terms, text, k=max(k, reranker.depth), docs_only=docs_only)
+        ids = [h.entry.passage_id for h in keyword[: reranker.depth]]
+        if not keyword or not self._vectors.coverage(ids):
+            return Stages(True, keyword)
+        return Stages(True, keyword, reranker.rerank(text, keyword, self._vectors.gather(ids)))
 
     async def section_text(self, passage_id: int) -> tuple[str, str] | None:
         found = await kb_repo.section_text(self._conn, passage_id)
@@ -503,6 +647,8 @@ class KnowledgeBase:
                 )
             )
             await self._rebuild()
+        if self._filler is not None:
+            self._filler.kick()
         return pid
 
     async def passage(self, passage_id: int) -> SearchResult | None:

@@ -3,11 +3,24 @@ question wrapped in personal details read like the bare question."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from knowledge.normalize import canonical
-from knowledge.qa.decision import FEATURES, Decision, features, shipped_decision
+from knowledge.qa.decision import (
+    FEATURES,
+    FLOORS,
+    SEMANTIC,
+    Decision,
+    features,
+    semantic_features,
+    shipped_decision,
+    shipped_semantic_decision,
+)
 from knowledge.qa.index import Hit, IndexEntry, QueryEvidence, SearchIndex, question_only
+from knowledge.qa.semantic import Scored
+from knowledge.qa.service import semantic_decision
 from knowledge.qa.tokenize import tokenize
 
 PASSAGES = [
@@ -130,3 +143,72 @@ def test_question_in_personal_details_is_read_like_the_bare_question(
 def test_questions_without_personal_details_are_kept(question: str) -> None:
     text = canonical(question)
     assert question_only(text) == text
+
+
+# --- the semantic decision: keyword evidence of the reranked hits + similarity ----------
+
+_SEM_TOY = Decision(
+    weights=tuple(
+        {"coverage": 1.0, "corroborated": 1.0, "similarity": 6.0}.get(name, 0.0)
+        for name in SEMANTIC
+    ),
+    means=tuple(0.5 for _ in SEMANTIC),
+    scales=tuple(1.0 for _ in SEMANTIC),
+    bias=0.0,
+    threshold=0.5,
+    features=SEMANTIC,
+)
+
+
+def _ranked(similarity: float, coverage: float = 0.3) -> list[Scored[Hit]]:
+    return [Scored(_hit(coverage), 1.0, 1.0, similarity), Scored(_hit(0.1), 0.0, 0.5, 0.1)]
+
+
+def test_semantic_decision_clear_cases() -> None:
+    # Close in meaning although few of its words match: answered.
+    assert _SEM_TOY.answers_reranked(_ranked(0.8))
+    # Far in meaning: declined, whatever words it shares.
+    assert not _SEM_TOY.answers_reranked(_ranked(0.05, coverage=0.6))
+    assert not _SEM_TOY.answers_reranked([])
+
+
+def test_semantic_decision_borderline_turns_on_similarity() -> None:
+    probs = [_SEM_TOY.probability_of(semantic_features(_ranked(s))) for s in (0.3, 0.4, 0.5)]
+    assert probs[0] < probs[1] < probs[2]
+    assert not _SEM_TOY.answers_reranked(_ranked(0.3))
+    assert _SEM_TOY.answers_reranked(_ranked(0.5))
+
+
+@pytest.mark.parametrize(
+    ("floor", "answered", "order"),
+    [("none", False, "reranked"), ("answer", True, "reranked"), ("keyword", True, "keyword")],
+)
+def test_the_floor_keeps_the_coverage_rules_confident_answers(
+    floor: str, answered: bool, order: str
+) -> None:
+    confident = _hit(0.9)  # the coverage rule answers it
+    other = Hit(
+        IndexEntry(1, "doc", "other", "source", ("b",), (), "other"),
+        score=5.0,
+        coverage=0.2,
+        corroborated=True,
+        loose_coverage=0.2,
+        head_share=0.1,
+        named_share=0.2,
+        query=QueryEvidence(concepts=3, intents=1, unmatched=0.8),
+    )
+    # The rerank put the other passage first and is far from sure of it.
+    reranked = [Scored(other, 1.0, 0.5, 0.05), Scored(confident, 0.0, 1.0, 0.04)]
+    decision = replace(_SEM_TOY, floor=floor)
+    ranking = semantic_decision([confident, other], reranked, decision, 3)
+    assert ranking.answered is answered
+    first = confident if order == "keyword" else other
+    assert ranking.hits[0] is first
+
+
+def test_shipped_semantic_decision_loads() -> None:
+    decision = shipped_semantic_decision()
+    assert decision.features == SEMANTIC
+    assert decision.floor in FLOORS
+    assert 0.0 < decision.threshold <= 1.0
+    assert Decision.from_json(decision.to_json(), SEMANTIC) == decision

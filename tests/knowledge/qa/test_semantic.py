@@ -222,3 +222,16 @@ def test_similarity_evidence_for_the_decision() -> None:
 
 def test_fingerprint_names_the_encoder() -> None:
     assert SemanticReranker(CharEncoder()).fingerprint == "chars:1"
+
+
+def test_a_passage_without_a_vector_ranks_by_its_keyword_score() -> None:
+    cands = [Cand("装修", 10.0), Cand("电车楼道充电", 8.0), Cand("垃圾", 2.0)]
+    r = SemanticReranker(CharEncoder())
+    vectors = r.embed_passages([c.text for c in cands]).astype(np.float32)
+    vectors[0] = np.nan  # not embedded yet
+    ranked = r.rerank("电车楼道充电", cands, vectors)
+    by_text = {s.item.text: s for s in ranked}
+    present = [by_text["电车楼道充电"].similarity, by_text["垃圾"].similarity]
+    # Its similarity is the others' mean (evidence), its similarity z-score zero.
+    assert by_text["装修"].similarity == pytest.approx(sum(present) / 2, abs=1e-6)
+    assert by_text["装修"].score == pytest.approx(_z([10.0, 8.0, 2.0])[0])
