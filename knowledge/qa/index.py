@@ -150,8 +150,16 @@ class SearchIndex:
             self.bigrams = Postings.from_arrays(arrays, "b_")
         self.is_faq = np.array([e.kind == "faq" for e in self.entries], dtype=bool)
         self._reader = QueryReader(self.vocab, self.words)
-        # Built with the index (off the event loop), not on the first question.
-        self.typos = self._typo_corrector()
+        # Built with the index (off the event loop), not on the first question. Not for
+        # the empty placeholder a knowledge base holds until it opens: building needs
+        # jieba's dictionary, which then loads in the background (KnowledgeBase.open).
+        self._typos = self._typo_corrector() if self.entries else None
+
+    @property
+    def typos(self) -> TypoCorrector:
+        if self._typos is None:
+            self._typos = self._typo_corrector()
+        return self._typos
 
     def to_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         """The postings as plain arrays, for the index file saved beside the database."""
