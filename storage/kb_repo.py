@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -102,6 +102,18 @@ async def load_passages(conn: aiosqlite.Connection) -> list[StoredPassage]:
         f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE {_VISIBLE_PASSAGE} ORDER BY id"
     ) as cur:
         return [_passage(row) for row in await cur.fetchall()]
+
+
+async def iter_passages(
+    conn: aiosqlite.Connection, batch_rows: int = 2000
+) -> AsyncIterator[list[StoredPassage]]:
+    """The visible passages in id order, `batch_rows` at a time: building the index from
+    one list of all of them held ~100 MB more at 100k passages."""
+    async with conn.execute(
+        f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE {_VISIBLE_PASSAGE} ORDER BY id"
+    ) as cur:
+        while rows := await cur.fetchmany(batch_rows):
+            yield [_passage(row) for row in rows]
 
 
 async def passages_of_document(conn: aiosqlite.Connection, doc_id: int) -> list[StoredPassage]:

@@ -339,17 +339,21 @@ class KnowledgeBase:
             await kb._seed_bundled_faq(jieba_ready)
         kb._cache = cache_path(await _database_file(conn))
         if not await kb._load_cached():
-            stored = await kb_repo.load_passages(conn)
             taught: dict[int, list[str]] = {}
             for phrasing in await kb_repo.load_phrasings(conn):
                 taught.setdefault(phrasing.passage_id, []).append(phrasing.tokens)
-            entries = await asyncio.to_thread(
-                lambda: [_entry(p, taught.get(p.id, ())) for p in stored]
-            )
-            for p, e in zip(stored, entries, strict=True):
-                kb._entries[p.id] = e
-                if p.doc_id is not None:
-                    kb._doc_passages.setdefault(p.doc_id, []).append(p.id)
+
+            def entries_of(rows: list[kb_repo.StoredPassage]) -> list[IndexEntry]:
+                return [_entry(p, taught.get(p.id, ())) for p in rows]
+
+            # A batch at a time: the rows' token strings are dropped as their entries are
+            # made, instead of all 100k rows living through the whole build.
+            async for stored in kb_repo.iter_passages(conn):
+                entries = await asyncio.to_thread(entries_of, stored)
+                for p, e in zip(stored, entries, strict=True):
+                    kb._entries[p.id] = e
+                    if p.doc_id is not None:
+                        kb._doc_passages.setdefault(p.doc_id, []).append(p.id)
             await kb._rebuild()
         await jieba_ready
         if kb._filler is not None:
