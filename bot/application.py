@@ -12,7 +12,9 @@ from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot import delivery_worker, rate_limiter
+from bot.command_router import route_commands
 from bot.config import Settings
+from bot.json_request import JsonHTTPXRequest
 from bot.persistence import SQLitePersistence
 from bot.rate_limiter import ChatRateLimiter
 from bot.update_processor import ChatOrderedUpdateProcessor
@@ -97,8 +99,9 @@ def build_application(
     builder = builder.concurrent_updates(ChatOrderedUpdateProcessor(max_concurrent_updates=256))
     # httpcore scans its whole pool for every request: 256 connections (PTB's default) cost
     # more CPU than they save in waiting (bench/throughput.py: /help 0.70 → ~0.8 of bare
-    # PTB). Requests wait up to 5 s for a free connection instead of PTB's 1 s.
-    builder = builder.connection_pool_size(8).pool_timeout(5.0)
+    # PTB). Requests wait up to 5 s for a free connection instead of PTB's 1 s. Bodies are
+    # JSON, not URL-encoded forms (bot/json_request.py).
+    builder = builder.request(JsonHTTPXRequest(connection_pool_size=8, pool_timeout=5.0))
     if rate_limit:
         # Telegram's flood limits (30 msg/s overall, 20/min per group, ~1/s per chat); a 429
         # pauses only the chat it was for, and is retried a few times.
@@ -120,8 +123,9 @@ def register(app: ResidentApplication, parts: Sequence[Feature]) -> None:
     for part in parts:
         app.add_handlers(list(part.observers()), group=-1)
     for stage in ("conversations", "handlers", "catch_alls"):
-        for part in parts:
-            app.add_handlers(list(getattr(part, stage)()))
+        staged = [h for part in parts for h in getattr(part, stage)()]
+        # Commands looked up by name, not tried one handler after another.
+        app.add_handlers(route_commands(staged) if stage == "handlers" else staged)
     # Persist conversation states and user/chat data right after every update rather
     # than only on the timer, so a crash loses nothing a resident already typed.
     app.add_handler(TypeHandler(Update, _persist_now), group=99)
