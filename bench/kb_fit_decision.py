@@ -14,10 +14,13 @@ Two decisions are fitted and written: "keyword", over the keyword stage's hits a
 keyword features (not used by the service; printed by bench/kb_eval.py), and "semantic",
 over the semantic stage's reranked hits (knowledge/qa/semantic.py, the bundled encoder)
 with the similarity evidence as three more features. For the semantic one each floor of
-knowledge/qa/decision.py (FLOORS: what the old coverage rule still decides) gets its own
-threshold for the stated precision of the combined decision on train, and the floor with
-the best training top-1 + top-3 is shipped. The held-out part and the other sets are only
-scored (--check), never used to choose.
+knowledge/qa/decision.py (FLOORS: what the old coverage rule still decides) is fitted on
+the order it shows, and its threshold is the lowest at which, on train, the answers the
+probability decides reach the stated precision and the out-of-scope questions are declined
+at least as often as by the keyword-only service (its coverage rule). The floor with the
+best training top-1 + top-3 whose dev figures do not fall below the keyword-only
+service's is shipped. The held-out part and the other sets are only scored (--check),
+never used to choose.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +44,13 @@ from knowledge.normalize import display_punctuation
 from knowledge.qa.decision import (
     FEATURES,
     FLOORS,
+    FORCING,
     SEMANTIC,
     Decision,
     features,
     old_rule,
     semantic_features,
+    shown_order,
 )
 from knowledge.qa.index import Hit
 from knowledge.qa.semantic import SemanticReranker, semantic_enabled
@@ -114,6 +119,13 @@ class Row:
     x_semantic: list[float] | None = None
     semantic_top1: bool = False
     semantic_top3: bool = False
+    # The first hits of each stage (enough for any floor's first three shown).
+    keyword: list[Hit] = field(default_factory=list)
+    reranked: list[Hit] = field(default_factory=list)
+
+    def right(self, floor: str) -> tuple[bool, bool]:
+        """(top-1, top-3) right in the order shown under `floor`."""
+        return _right(shown_order(self.keyword, self.reranked, floor), self.case)
 
 
 def _right(hits: Sequence[Hit], case: Case) -> tuple[bool, bool]:
@@ -150,8 +162,9 @@ async def collect(sets: list[Path], corpus: Path, semantic: bool) -> dict[str, l
                     )
                     if st.reranked is not None:
                         row.x_semantic = semantic_features(st.reranked)
-                        ranked = [s.item for s in st.reranked[:3]]
-                        row.semantic_top1, row.semantic_top3 = _right(ranked, c)
+                        row.keyword = kw
+                        row.reranked = [s.item for s in st.reranked[:4]]
+                        row.semantic_top1, row.semantic_top3 = _right(row.reranked, c)
                     rows.append(row)
                 out[path.name] = rows
         finally:
@@ -161,7 +174,9 @@ async def collect(sets: list[Path], corpus: Path, semantic: bool) -> dict[str, l
 
 
 def fit(
-    xs: list[list[float]], ys: list[float], names: tuple[str, ...]
+    xs: Sequence[Sequence[float]],
+    ys: Sequence[float] | npt.NDArray[np.float64],
+    names: tuple[str, ...],
 ) -> tuple[Decision, npt.NDArray[np.float64]]:
     """A decision (threshold 0.5 for now) and its probabilities on the fitted rows."""
     x = np.array(xs, dtype=np.float64)
@@ -206,10 +221,9 @@ def outcome(row: Row, decision: Decision) -> tuple[bool, bool, bool]:
         return ok, row.keyword_top1, row.keyword_top3
     if decision.floor == "keyword" and row.rule:
         return True, row.keyword_top1, row.keyword_top3
-    ok = decision.probability_of(row.x_semantic) >= decision.threshold or (
-        decision.floor == "answer" and row.rule
-    )
-    return ok, row.semantic_top1, row.semantic_top3
+    forced = decision.floor in FORCING and row.rule
+    ok = forced or decision.probability_of(row.x_semantic) >= decision.threshold
+    return (ok, *row.right(decision.floor))
 
 
 def figures(rows: list[Row], decision: Decision) -> Figures:
@@ -269,24 +283,47 @@ def fit_keyword(rows: list[Row], precision: float) -> Decision:
 
 
 def fit_semantic(rows: list[Row], precision: float) -> dict[str, Decision]:
-    """One semantic decision per floor, each with its threshold for `precision` of the
-    combined decision on `rows`."""
+    """One semantic decision per floor, each fitted on the order that floor shows (label:
+    a right passage among its first three), its threshold the lowest at which the
+    answers the probability decides reach `precision` on `rows` and the out-of-scope
+    questions of `rows` are declined at least as often as by the keyword-only service
+    (the semantic stage must not buy its answers with out-of-scope ones)."""
     keep = [r for r in rows if r.x_semantic is not None]
-    base, probs = fit(
-        [r.x_semantic for r in keep if r.x_semantic is not None],
-        [float(r.semantic_top3) for r in keep],
-        SEMANTIC,
-    )
-    rule = np.array([r.rule for r in keep])
-    sem_labels = np.array([float(r.semantic_top3) for r in keep])
+    min_declined = rule_figures(rows).declined
     out: dict[str, Decision] = {}
     for floor in FLOORS:
-        if floor == "none":
-            t = threshold_for(probs, sem_labels, precision)
-        else:
-            t = threshold_for(probs, sem_labels, precision, rule)
-        out[floor] = _with(base, threshold=t, floor=floor)
+        labels = np.array([float(r.right(floor)[1]) for r in keep])
+        base, probs = fit(
+            [r.x_semantic for r in keep if r.x_semantic is not None], labels, SEMANTIC
+        )
+        forced = np.array([floor in FORCING and r.rule for r in keep])
+        t = threshold_for(probs, labels, precision, forced if forced.any() else None)
+        decision = _with(base, threshold=t, floor=floor)
+        out[floor] = _with(
+            base, threshold=max(t, _declining(rows, decision, probs, min_declined)), floor=floor
+        )
     return out
+
+
+def _declining(
+    rows: list[Row], decision: Decision, probs: npt.NDArray[np.float64], share: float
+) -> float:
+    """The lowest threshold (among `probs`) at which `decision` declines at least `share`
+    of the out-of-scope questions of `rows` (declining grows with the threshold)."""
+    candidates = [*sorted(set(np.round(probs, 4).tolist())), 1.0]
+    lo, hi = 0, len(candidates) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (
+            figures(
+                rows, _with(decision, threshold=candidates[mid], floor=decision.floor)
+            ).declined
+            >= share - 1e-9
+        ):
+            hi = mid
+        else:
+            lo = mid + 1
+    return float(candidates[lo])
 
 
 def _with(decision: Decision, *, threshold: float, floor: str = "none") -> Decision:

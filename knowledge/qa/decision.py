@@ -16,7 +16,8 @@ With the semantic second stage on (knowledge/qa/semantic.py) a second decision, 
 the reranked candidates, adds the similarity evidence (`SEMANTIC_FEATURES`: how close the
 first answer is to the question in meaning, its lead over the second, the best of three);
 data/decision.json holds both ("keyword" and "semantic"), and which of the old coverage
-rule's answers the semantic decision keeps (`Decision.floor`).
+rule still decides (`Decision.floor`: the shipped one lets the probability decide every
+question and keeps only the rule's confident first passage first).
 
 At run time: a dozen features and one dot product, no numpy needed.
 """
@@ -95,8 +96,26 @@ def old_rule(hit: Hit) -> bool:
 # `Decision.floor`: what the coverage rule on the keyword stage's first hit still decides.
 # "none": the learned probability alone; "answer": the rule's answers are kept (the
 # reranked order is shown); "keyword": the rule's answers are kept with the keyword order
-# (the rerank then only serves the questions the rule declines).
-FLOORS = ("none", "answer", "keyword")
+# (the rerank then only serves the questions the rule declines). The two below leave
+# answer/decline to the learned probability for every question and let the rule choose
+# only what is shown first: "keyword-order", the keyword order where the rule is
+# confident; "keyword-first", its first passage there, followed by the reranked others
+# (the rule's answers were right at top-1 more often than the rerank's; ranks 2 and 3
+# gain from the rerank). A floor that forces answers cannot decline the out-of-scope
+# questions the rule answers (fees, the housing fund, whose words the documents use).
+FLOORS = ("none", "answer", "keyword", "keyword-order", "keyword-first")
+# Floors whose rule-confident questions are answered whatever the probability.
+FORCING = frozenset({"answer", "keyword"})
+
+
+def shown_order(keyword: Sequence[Hit], reranked: Sequence[Hit], floor: str) -> list[Hit]:
+    """The order shown under `floor` (keyword and reranked hits, best first)."""
+    if not keyword or not old_rule(keyword[0]) or floor in ("none", "answer"):
+        return list(reranked)
+    if floor in ("keyword", "keyword-order"):
+        return list(keyword)
+    first = keyword[0]
+    return [first, *(h for h in reranked if h is not first)]
 
 
 @dataclass(frozen=True)
@@ -133,6 +152,11 @@ class Decision:
     def answers_reranked(self, ranked: Sequence[Scored[Hit]]) -> bool:
         """The same for a semantic decision, on the reranked hits (the floor aside)."""
         return bool(ranked) and self.probability_of(semantic_features(ranked)) >= self.threshold
+
+    def forced(self, keyword: Sequence[Hit]) -> bool:
+        """Whether the floor answers, whatever the probability (the coverage rule is
+        confident on the keyword stage's first hit and the floor keeps its answers)."""
+        return self.floor in FORCING and bool(keyword) and old_rule(keyword[0])
 
     def as_dict(self, **extra: object) -> dict[str, object]:
         return {

@@ -9,8 +9,9 @@ could take the whole machine. Building the index arrays runs in `asyncio.to_thre
 
 With the semantic second stage on (knowledge/qa/semantic.py, RESIDENT_BOT_SEMANTIC), `ask`
 reorders the keyword stage's first RERANK_DEPTH candidates by sentence similarity and
-answers by the learned semantic decision (knowledge/qa/decision.py), the coverage rule
-kept as its floor; passage vectors are filled in the background (knowledge/qa/vectors.py).
+answers by the learned semantic decision (knowledge/qa/decision.py; the coverage rule
+only keeps its confident first passage first); passage vectors are filled in the
+background (knowledge/qa/vectors.py).
 Off, or until the encoder and a candidate's vector are there, `ask` is the keyword path:
 the keyword order and the coverage rule, exactly as before.
 """
@@ -38,7 +39,7 @@ from knowledge.isolated import (
 )
 from knowledge.normalize import canonical, clean_display, display_punctuation
 from knowledge.qa import index_cache
-from knowledge.qa.decision import Decision, old_rule, shipped_semantic_decision
+from knowledge.qa.decision import Decision, old_rule, shipped_semantic_decision, shown_order
 from knowledge.qa.errors import KnowledgeImportError
 from knowledge.qa.index import Hit, IndexEntry, SearchIndex, question_only
 from knowledge.qa.index_cache import cache_path
@@ -256,17 +257,17 @@ def _load_faq_items(data: bytes) -> list[tuple[str, list[str], str, str]]:
 def semantic_decision(
     keyword: list[Hit], reranked: list[Scored[Hit]], decision: Decision, k: int
 ) -> Ranking:
-    """The learned decision over the reranked candidates, with its floor (the coverage
-    rule on the keyword stage's first: see knowledge/qa/decision.py, FLOORS)."""
+    """The learned decision over the reranked candidates, with its floor (what the
+    coverage rule on the keyword stage's first still decides: see
+    knowledge/qa/decision.py, FLOORS)."""
     if decision.floor == "keyword" and old_rule(keyword[0]):
         # Confident by the coverage rule: today's answer, in today's order.
         return _keyword_decision(keyword, True, k)
-    answered = decision.answers_reranked(reranked) or (
-        decision.floor == "answer" and old_rule(keyword[0])
-    )
-    best = reranked[0].item
+    shown = shown_order(keyword, [s.item for s in reranked], decision.floor)
+    answered = decision.forced(keyword) or decision.answers_reranked(reranked)
+    best = shown[0]
     suggested = not answered and best.corroborated and best.coverage >= SUGGEST_COVERAGE
-    return Ranking([s.item for s in reranked[:k]], answered, suggested, True, keyword, reranked)
+    return Ranking(shown[:k], answered, suggested, True, keyword, reranked)
 
 
 def _keyword_decision(hits: list[Hit], has_terms: bool, k: int) -> Ranking:

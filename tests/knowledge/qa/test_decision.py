@@ -179,31 +179,77 @@ def test_semantic_decision_borderline_turns_on_similarity() -> None:
     assert _SEM_TOY.answers_reranked(_ranked(0.5))
 
 
+def _confident_and_other() -> tuple[Hit, Hit, Hit]:
+    """A passage the coverage rule answers, and two others."""
+    confident = _hit(0.9)
+
+    def other(pid: int) -> Hit:
+        return Hit(
+            IndexEntry(pid, "doc", "other", "source", ("b",), (), "other"),
+            score=5.0,
+            coverage=0.2,
+            corroborated=True,
+            loose_coverage=0.2,
+            head_share=0.1,
+            named_share=0.2,
+            query=QueryEvidence(concepts=3, intents=1, unmatched=0.8),
+        )
+
+    return confident, other(1), other(2)
+
+
 @pytest.mark.parametrize(
     ("floor", "answered", "order"),
-    [("none", False, "reranked"), ("answer", True, "reranked"), ("keyword", True, "keyword")],
+    [
+        ("none", False, (2, 1, 0)),
+        ("answer", True, (2, 1, 0)),
+        ("keyword", True, (0, 1, 2)),
+        ("keyword-order", False, (0, 1, 2)),
+        ("keyword-first", False, (0, 2, 1)),
+    ],
 )
-def test_the_floor_keeps_the_coverage_rules_confident_answers(
-    floor: str, answered: bool, order: str
+def test_the_floor_decides_what_the_coverage_rule_still_decides(
+    floor: str, answered: bool, order: tuple[int, int, int]
 ) -> None:
-    confident = _hit(0.9)  # the coverage rule answers it
-    other = Hit(
-        IndexEntry(1, "doc", "other", "source", ("b",), (), "other"),
-        score=5.0,
-        coverage=0.2,
-        corroborated=True,
-        loose_coverage=0.2,
-        head_share=0.1,
-        named_share=0.2,
-        query=QueryEvidence(concepts=3, intents=1, unmatched=0.8),
-    )
-    # The rerank put the other passage first and is far from sure of it.
-    reranked = [Scored(other, 1.0, 0.5, 0.05), Scored(confident, 0.0, 1.0, 0.04)]
+    confident, second, third = _confident_and_other()
+    # The rerank put another passage first and is far from sure of any.
+    reranked = [
+        Scored(third, 1.0, 0.5, 0.05),
+        Scored(second, 0.5, 0.5, 0.05),
+        Scored(confident, 0.0, 1.0, 0.04),
+    ]
+    hits = {0: confident, 1: second, 2: third}
     decision = replace(_SEM_TOY, floor=floor)
-    ranking = semantic_decision([confident, other], reranked, decision, 3)
+    ranking = semantic_decision([confident, second, third], reranked, decision, 3)
+    # Only the floors that force the rule's answers answer an improbable question.
     assert ranking.answered is answered
-    first = confident if order == "keyword" else other
-    assert ranking.hits[0] is first
+    assert ranking.hits == [hits[i] for i in order]
+
+
+@pytest.mark.parametrize("floor", ["keyword-order", "keyword-first"])
+def test_a_probable_answer_keeps_the_rules_first_passage_first(floor: str) -> None:
+    confident, second, third = _confident_and_other()
+    reranked = [
+        Scored(second, 1.0, 0.5, 0.9),
+        Scored(confident, 0.5, 1.0, 0.8),
+        Scored(third, 0.0, 0.5, 0.1),
+    ]
+    ranking = semantic_decision(
+        [confident, second, third], reranked, replace(_SEM_TOY, floor=floor), 3
+    )
+    assert ranking.answered
+    assert ranking.hits[0] is confident
+
+
+def test_without_the_rule_every_floor_shows_the_reranked_order() -> None:
+    unsure = replace(_hit(0.3), corroborated=False)
+    _, second, third = _confident_and_other()
+    reranked = [Scored(second, 1.0, 0.5, 0.9), Scored(unsure, 0.5, 1.0, 0.8)]
+    for floor in FLOORS:
+        ranking = semantic_decision(
+            [unsure, second, third], reranked, replace(_SEM_TOY, floor=floor), 3
+        )
+        assert ranking.hits == [second, unsure]
 
 
 def test_shipped_semantic_decision_loads() -> None:
