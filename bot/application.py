@@ -139,7 +139,39 @@ def _commands(parts: Sequence[Feature]) -> list[BotCommand]:
 
 
 async def _persist_now(update: Update, context: BotContext) -> None:
-    await context.application.update_persistence()
+    """Write what this update changed, right after it: conversation states (through PTB's
+    update_persistence, which writes every state changed since its last run) and the user's,
+    chat's and bot's data (straight to the persistence, which skips unchanged values).
+
+    Most updates (a /help, a question) change nothing; PTB's update_persistence would still
+    deep-copy that data and start a task per value, and it only reaches this update's user
+    and chat on its next run (PTB marks them after the last handler group). Its timer
+    (`persistence_interval`) still runs it for whatever else there is.
+    """
+    app = context.application
+    persistence = app.persistence
+    if not isinstance(persistence, SQLitePersistence):
+        await app.update_persistence()
+        return
+    if _conversations_changed(app):
+        await app.update_persistence()
+    user, chat = update.effective_user, update.effective_chat
+    # Only data a handler touched exists in these mappings (PTB creates it on first use).
+    if user is not None and user.id in app.user_data:
+        await persistence.update_user_data(user.id, app.user_data[user.id])
+    if chat is not None and chat.id in app.chat_data:
+        await persistence.update_chat_data(chat.id, app.chat_data[chat.id])
+    await persistence.update_bot_data(app.bot_data)
+
+
+def _conversations_changed(app: Any) -> bool:
+    """Whether a persistent conversation's state was written since PTB's last persistence
+    run. PTB keeps the states in dicts that track their writes; where that is not so
+    (another PTB version), assume it was."""
+    conversations = getattr(app, "_conversation_handler_conversations", None)
+    if not isinstance(conversations, dict):
+        return True
+    return any(getattr(states, "_write_access_keys", True) for states in conversations.values())
 
 
 async def _post_init(app: Any, *, commands: Sequence[BotCommand]) -> None:

@@ -10,10 +10,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from bot.application import build_application
+from bot.config import Settings
 from bot.local_api import LocalBotApi
+from bot.runtime import running
 from handlers.admin import texts as admin_texts
 from handlers.qa import texts as kt
-from tests.e2e.conftest import ADMIN, GROUP, RESIDENT, STAFF, button_data, rows
+from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, STAFF, button_data, rows
 from tests.e2e.test_foundation_helpers import eventually
 
 UNANSWERABLE = "zzqx qqvv"  # the knowledge base declines this
@@ -134,3 +137,34 @@ async def test_restart_does_not_replay_handled_updates(
     async with restart():
         await api.expect_no_message(resident.id, within=0.5)
     assert len([c for c in api.calls_to("sendMessage") if c.ok]) == 3
+
+
+async def test_a_change_is_written_at_once_and_an_update_that_changes_nothing_is_not(
+    api: LocalBotApi, settings: Settings
+) -> None:
+    # The timer that would also persist is pushed out of the test's reach: what is written
+    # here is written by the after-every-update check alone.
+    async with running(build_application(settings, persistence_interval=600)) as app:
+        # The admin's pending answer (user_data) is written within 2 s, by the check alone.
+        await pending_faq_for_admin(api, app)
+        db = app.services.db
+        calls = 0
+        real = app.update_persistence
+
+        async def counted() -> None:
+            nonlocal calls
+            calls += 1
+            await real()
+
+        app.update_persistence = counted  # type: ignore[method-assign]
+        newcomer = api.private_chat(NEIGHBOUR)
+        for _ in range(3):
+            api.send_text(newcomer, NEIGHBOUR, "/help")
+            await api.next_message(newcomer.id)
+        await api.expect_no_message(newcomer.id, within=QUIET)
+        # /help changes nothing: no persistence run (the newcomer's empty data is stored
+        # once, straight through the persistence).
+        assert calls == 0
+        assert await rows(
+            db, "SELECT data FROM ptb_user_data WHERE user_id = ?", NEIGHBOUR.id
+        ) == [("{}",)]

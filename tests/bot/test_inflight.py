@@ -1,0 +1,96 @@
+"""The in-flight limit (bot/inflight.py): many requests far from the server, few near it,
+always within its bounds, and no slot lost to a cancelled waiter."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.inflight import InFlightLimit
+
+
+async def _hold(limit: InFlightLimit, n: int) -> list[asyncio.Task[None]]:
+    """n acquisitions, in order; the ones beyond the limit wait."""
+    tasks = [asyncio.create_task(limit.acquire()) for _ in range(n)]
+    await asyncio.sleep(0)
+    return tasks
+
+
+async def test_far_server_the_limit_climbs_to_the_pool() -> None:
+    limit = InFlightLimit(floor=2, ceiling=8)
+    limit.limit = 2
+    waiting = await _hold(limit, 10)  # 2 in flight, 8 waiting
+    assert limit.in_flight == 2
+    assert limit.waiting == 8
+    now = 0.0
+    for _ in range(40):
+        # Telegram-like: 100 ms whatever the number in flight, with a little jitter.
+        now += 0.1
+        limit.observe(0.1 + 0.002 * (int(now * 10) % 3), now)
+    assert limit.limit == 8
+    for task in waiting:
+        task.cancel()
+
+
+async def test_near_server_the_limit_falls_to_what_hides_the_round_trip() -> None:
+    limit = InFlightLimit(floor=2, ceiling=8)
+    loop = asyncio.get_running_loop()
+
+    async def request() -> None:
+        await limit.acquire()
+        began = loop.time()
+        # A local server: each request costs our own CPU, so the round trip grows with
+        # the number in flight (1 ms alone).
+        await asyncio.sleep(0.001 * limit.in_flight)
+        limit.release(loop.time() - began)
+
+    await request()  # alone: the shortest round trip
+    await asyncio.gather(*(request() for _ in range(300)))
+    assert limit.limit <= 3
+    assert limit.in_flight == 0
+
+
+async def test_a_slower_route_is_learned_after_the_window() -> None:
+    limit = InFlightLimit(floor=2, ceiling=8)
+    waiting = await _hold(limit, 20)
+    limit.observe(0.01, 0.0)  # a fast sample long ago
+    now = 0.0
+    for _ in range(400):
+        now += 0.1
+        limit.observe(0.2, now)  # the route is slower now, steadily
+    assert limit.limit == 8  # the old minimum aged out: no false "queueing"
+    for task in waiting:
+        task.cancel()
+
+
+async def test_slots_are_handed_over_in_order_and_none_is_lost_to_a_cancel() -> None:
+    limit = InFlightLimit(floor=1, ceiling=1)
+    await limit.acquire()
+    order: list[int] = []
+
+    async def take(i: int) -> None:
+        await limit.acquire()
+        order.append(i)
+        limit.release(None)
+
+    first = asyncio.create_task(take(1))
+    cancelled = asyncio.create_task(take(2))
+    third = asyncio.create_task(take(3))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    limit.release(None)
+    await asyncio.gather(first, third)
+    assert order == [1, 3]
+    assert limit.in_flight == 0
+    assert limit.waiting == 0
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+
+
+def test_bounds_are_checked() -> None:
+    with pytest.raises(ValueError, match="floor"):
+        InFlightLimit(floor=0, ceiling=4)
+    with pytest.raises(ValueError, match="ceiling"):
+        InFlightLimit(floor=5, ceiling=4)
