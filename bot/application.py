@@ -91,7 +91,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=settings.timezone))
         .persistence(SQLitePersistence(database.get, persistence_interval))
-        .post_init(partial(_post_init, commands=_commands(parts)))
+        .post_init(partial(_post_init, commands=_commands(parts), semantic=settings.semantic))
         .post_shutdown(_post_shutdown)
     )
     # --- concurrency and flood control (bot/update_processor.py, bot/rate_limiter.py) ---
@@ -174,11 +174,13 @@ def _conversations_changed(app: Any) -> bool:
     return any(getattr(states, "_write_access_keys", True) for states in conversations.values())
 
 
-async def _post_init(app: Any, *, commands: Sequence[BotCommand]) -> None:
+async def _post_init(app: Any, *, commands: Sequence[BotCommand], semantic: bool) -> None:
     services: Services = app.services
     conn = await services.database.get()
     await services.staff.load(conn)
-    services.kb = await KnowledgeBase.open(conn)
+    # The semantic stage unless switched off; "auto" also finds out whether its encoder
+    # package is installed.
+    services.kb = await KnowledgeBase.open(conn, semantic="auto" if semantic else None)
     services.qa = QuestionService(services.database, services.kb)
     await delivery_worker.start(app)
     await app.bot.set_my_commands(commands)

@@ -70,6 +70,8 @@ class Settings:
     quiet_hours: str = DEFAULT_QUIET_HOURS
     # Staff's own complaint categories merged over the bundled ones (RESIDENT_BOT_CATEGORIES_FILE).
     categories_file: str | None = None
+    # The knowledge base's semantic second stage (RESIDENT_BOT_SEMANTIC=off: keyword only).
+    semantic: bool = True
 
     @property
     def tz_name(self) -> str:
@@ -81,6 +83,10 @@ def derive_file_url(api_url: str) -> str:
     if base.endswith("/bot"):
         return base[: -len("/bot")] + "/file/bot"
     return base + "/file/bot"
+
+
+_ON = frozenset({"on", "1", "true", "yes"})
+_OFF = frozenset({"off", "0", "false", "no"})
 
 
 def load_settings(
@@ -189,6 +195,13 @@ def load_settings(
         except (CatalogError, OSError, ValueError) as exc:
             problems.append(f"{CATEGORIES_ENV}: {exc}")
 
+    semantic_raw = env.get("RESIDENT_BOT_SEMANTIC", "on").strip().lower() or "on"
+    semantic = semantic_raw in _ON
+    if not semantic and semantic_raw not in _OFF:
+        problems.append(
+            f"RESIDENT_BOT_SEMANTIC: 应为 on 或 off / expected on or off (got {semantic_raw!r})"
+        )
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -204,4 +217,5 @@ def load_settings(
         allow_paid_broadcast=paid,
         quiet_hours=quiet_hours,
         categories_file=categories_file,
+        semantic=semantic,
     )

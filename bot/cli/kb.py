@@ -88,7 +88,7 @@ async def kb_command(settings: Settings, args: argparse.Namespace) -> int:
     conn = await open_database(settings.db_path)
     kb: KnowledgeBase | None = None
     try:
-        kb = await KnowledgeBase.open(conn)
+        kb = await KnowledgeBase.open(conn, semantic="auto" if settings.semantic else None)
         if args.kb_command == "import":
             status = 0
             for path in args.paths:

@@ -68,6 +68,7 @@ def test_every_bad_value_is_named_at_once() -> None:
         ("RESIDENT_BOT_TZ", "../../etc/passwd"),
         ("RESIDENT_BOT_TZ", "Asia"),
         ("RESIDENT_BOT_COMMUNITY", "社" * 61),
+        ("RESIDENT_BOT_SEMANTIC", "maybe"),
     ],
 )
 def test_one_bad_value_is_a_config_error(key: str, value: str) -> None:
@@ -94,6 +95,14 @@ def test_defaults() -> None:
     assert settings.admin_ids == frozenset()
     assert settings.staff_chat_id is None
     assert settings.community == "本社区"
+    assert settings.semantic is True
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [("off", False), (" OFF ", False), ("0", False), ("on", True), ("", True)]
+)
+def test_the_semantic_stage_is_switched_by_setting(value: str, on: bool) -> None:
+    assert load_settings({"RESIDENT_BOT_SEMANTIC": value}, dotenv=None).semantic is on
 
 
 def test_values_are_parsed_and_trimmed() -> None:
