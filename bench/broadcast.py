@@ -1,5 +1,6 @@
 """Broadcast pacing: a notice to 1,000 groups through the local Bot API server, once clean and
-once with every 50th send answered 429 (retry_after 1), while residents ask /help.
+once with every 50th send answered 429 (retry_after 1), while residents ask /help; then once
+more, clean, with nobody asking.
 
 The server runs in its own process (``python -m bot.local_api``), driven over its
 test-control endpoints (bot/local_api/control.py); the bot runs in this process with its
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
+from bot import rate_limiter
 from bot.application import build_application
 from bot.config import load_settings
 from bot.runtime import running
@@ -171,11 +173,13 @@ async def broadcast(
     probes: Probes,
     groups: list[int],
     rate: int,
+    *,
+    residents: bool = True,
 ) -> dict[str, Any]:
     mark = await api.mark()
     probes.asked = {}
     stop = asyncio.Event()
-    probing = asyncio.create_task(probes.run(stop))
+    probing = asyncio.create_task(probes.run(stop) if residents else stop.wait())
     notice_id = await service.create_notice(
         text=TEXT,
         kind="broadcast",
@@ -220,7 +224,7 @@ async def broadcast(
 
 
 def show(name: str, r: dict[str, Any], rate: int, quiet: list[float]) -> None:
-    replies = r["replies"]
+    replies = r["replies"] or [math.nan]
     verdict = "ok" if r["busiest"] <= rate else "ABOVE THE LIMIT"
     print(f"--- {name}")
     print(f"  achieved, all sent:{r['total']:7.2f} msg/s over {r['seconds']:.1f} s")
@@ -235,7 +239,7 @@ def show(name: str, r: dict[str, Any], rate: int, quiet: list[float]) -> None:
     print(f"  outbox report:     sent {sent}, failed {failed}, 可能重复 {flagged}")
     print(
         f"  /help reply:       p50 {nearest_rank(replies, 0.5) * 1000:6.1f} ms,"
-        f" p99 {nearest_rank(replies, 0.99) * 1000:6.1f} ms (n={len(replies)});"
+        f" p99 {nearest_rank(replies, 0.99) * 1000:6.1f} ms (n={len(r['replies'])});"
         f" without broadcast p50 {nearest_rank(quiet, 0.5) * 1000:.1f} ms,"
         f" p99 {nearest_rank(quiet, 0.99) * 1000:.1f} ms"
     )
@@ -282,6 +286,10 @@ async def main() -> None:
                 await asyncio.sleep(1.1)  # the per-chat windows of the first notice pass
                 await api.fail(groups[args.every - 1 :: args.every], retry_after=1)
                 flooded = await broadcast(api, service, probes, groups, args.rate)
+                # Nobody asking: once the limiter stops keeping a slot for replies, the
+                # notice has every window to itself.
+                await asyncio.sleep(rate_limiter.RESERVE_HOLD + 1.0)
+                alone = await broadcast(api, service, probes, groups, args.rate, residents=False)
 
     print(
         f"broadcast to {args.chats} groups at RESIDENT_BOT_SEND_RATE={args.rate};"
@@ -290,6 +298,7 @@ async def main() -> None:
     )
     show("clean", clean, args.rate, quiet)
     show(f"every {args.every}th send answered 429 (retry_after 1)", flooded, args.rate, quiet)
+    show("clean, no resident asking anything", alone, args.rate, quiet)
 
 
 if __name__ == "__main__":
