@@ -20,23 +20,27 @@ Scoring for a question with terms T (after stopwords and synonym folding):
   question, so the final score is (word + bigram) * (COVERAGE_FLOOR + coverage) and the
   service declines when the best coverage is below its threshold;
 * the best candidates are then re-scored by their best sentence (proximity) and by whether
-  they give the kind of answer the question asks for (knowledge/intents.py).
+  they give the kind of answer the question asks for (knowledge/intents.py);
+* the best k are taken each text once, near-duplicates skipped, with the evidence the
+  answer/decline decision reads; the semantic stage asks for a deeper `pool` instead, whose
+  candidates past the first k carry only their score (knowledge/qa/candidates.py).
 
 Split by responsibility: knowledge/qa/postings.py (the arrays), knowledge/qa/query.py
 (question → weighted concepts), this module (scoring every passage), and
-knowledge/qa/rerank.py (the best candidates re-scored, the best distinct k taken).
+knowledge/qa/rerank.py (the best candidates re-scored) and knowledge/qa/candidates.py (the
+best distinct k taken, with the evidence the answer/decline decision reads).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from knowledge.normalize import drop_phrase_classifiers
-from knowledge.qa.intents import answer_cues, asked_intents
+from knowledge.qa.candidates import Pool, QueryContext, collect, text_ids
+from knowledge.qa.intents import asked_intents
 from knowledge.qa.postings import (
     K1,
     W_HEAD,
@@ -72,9 +76,6 @@ from knowledge.qa.rerank import (
     W_PROXIMITY,
     Hit,
     QueryEvidence,
-    corroborated,
-    distinct,
-    named_shares,
     rerank,
     unmatched_share,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "B",
     "Hit",
     "IndexEntry",
+    "Pool",
     "QueryEvidence",
     "SearchIndex",
     "_lexicon_phrases",
@@ -149,6 +151,7 @@ class SearchIndex:
             self.words = Postings.from_arrays(arrays, "w_")
             self.bigrams = Postings.from_arrays(arrays, "b_")
         self.is_faq = np.array([e.kind == "faq" for e in self.entries], dtype=bool)
+        self.text_ids = text_ids(self.entries)
         self._reader = QueryReader(self.vocab, self.words)
         # Built with the index (off the event loop), not on the first question. Not for
         # the empty placeholder a knowledge base holds until it opens: building needs
@@ -211,10 +214,26 @@ class SearchIndex:
     def search(
         self, terms: Sequence[str], query_text: str, *, k: int, docs_only: bool = False
     ) -> list[Hit]:
-        """Rank passages for query `terms` (tokenised) and `query_text` (canonical)."""
+        """Rank passages for query `terms` (tokenised) and `query_text` (canonical): the
+        best k, each text once, with their evidence."""
+        return self.pool(terms, query_text, depth=k, checked=k, docs_only=docs_only).hits
+
+    def pool(
+        self,
+        terms: Sequence[str],
+        query_text: str,
+        *,
+        depth: int,
+        checked: int,
+        docs_only: bool = False,
+    ) -> Pool:
+        """The best `depth` candidates in keyword order, each text once; the first
+        `checked` are exactly `search(k=checked)`'s hits, the others carry only their
+        score and coverage (knowledge/qa/candidates.py: what the semantic stage needs of
+        them, without the per-candidate costs)."""
         n = len(self.entries)
         if n == 0 or (not terms and not query_text):
-            return []
+            return Pool([], 0, QueryContext(), [])
         word_score = np.zeros(n, dtype=np.float32)
         covered = np.zeros(n, dtype=np.float32)
         # Coverage for the answer-or-decline decision: lexicon matches count only
@@ -268,7 +287,7 @@ class SearchIndex:
             score[self.is_faq] = 0.0
         candidates = np.flatnonzero(score > 0)
         if candidates.size == 0:
-            return []
+            return Pool([], 0, QueryContext(), [])
         intents = asked_intents(query_text)
         order = rerank(
             self.entries,
@@ -280,23 +299,25 @@ class SearchIndex:
             total_weight,
             intents,
             W_INTENT,
+            self.text_ids,
         )
-        hits = distinct(self.entries, order, score, confidence, k, coverage)
-        query = QueryEvidence(
-            concepts=len(concepts),
-            intents=len(intents),
-            unmatched=unmatched_share(concepts, total_weight),
+        context = QueryContext(
+            concepts=tuple(concepts),
+            total_weight=total_weight,
+            intents=intents,
+            query=QueryEvidence(
+                concepts=len(concepts),
+                intents=len(intents),
+                unmatched=unmatched_share(concepts, total_weight),
+            ),
         )
-        return [
-            named_shares(
-                replace(
-                    h,
-                    corroborated=corroborated(h.entry, concepts),
-                    query=query,
-                    cues=answer_cues(h.entry.bigram_text, intents) / max(len(intents), 1),
-                ),
-                concepts,
-                total_weight,
-            )
-            for h in hits
-        ]
+        return collect(
+            self.entries,
+            order,
+            score,
+            confidence,
+            coverage,
+            context,
+            depth=depth,
+            checked=min(checked, depth),
+        )

@@ -1,17 +1,18 @@
-"""The second half of ranking: re-score the best candidates, take the best distinct k.
+"""The second half of ranking: re-score the best candidates, in order, lazily.
 
 The best RERANK_DEPTH candidates by whole-passage score are re-scored by their best
 sentence (proximity) and by whether they give the kind of answer the question asks for;
-the rest follow in score order, sorted only as far as the k distinct hits asked for need
-(at 100k passages a full sort of every candidate was half of a query's time). Each hit
-then carries the evidence the answer/decline decision reads (knowledge/qa/decision.py).
+the rest follow in score order, sorted only as far as the hits asked for need (at 100k
+passages a full sort of every candidate was half of a query's time). The best distinct
+of them are taken by knowledge/qa/candidates.py; each hit there carries the evidence the
+answer/decline decision reads (knowledge/qa/decision.py), computed here.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -80,6 +81,10 @@ class Hit:
     # (its key noun left unanswered, as 物业费 by a passage on 物业 考核).
     missing_max: float = 0.0
     query: QueryEvidence = QueryEvidence()
+    # False for a candidate taken only to be reordered by the semantic stage: its
+    # evidence above (from `corroborated` on) is not computed yet
+    # (knowledge/qa/candidates.py, `QueryContext.evidenced`).
+    evidenced: bool = True
 
 
 def corroborated(entry: IndexEntry, concepts: Sequence[Concept]) -> bool:
@@ -117,6 +122,7 @@ def rerank(
     total_weight: float,
     intents: tuple[Intent, ...],
     w_intent: float,
+    text_ids: npt.NDArray[np.int32] | None = None,
 ) -> Iterator[int]:
     """Candidates best first, lazily; the top RERANK_DEPTH re-scored by their best sentence.
 
@@ -130,13 +136,18 @@ def rerank(
     (改造 in 改造项目). Single characters are matched only as tokens (heading).
     A candidate that also gives the kind of answer the question asks for (`intents`:
     a place, a time, a rule...) gains `w_intent` (index.W_INTENT) per answer type.
-    Candidates past the re-ranked ones are sorted only as far as they are read.
+    Candidates past the re-ranked ones are sorted only as far as they are read, and
+    with `text_ids` (the number of each passage's text, when some repeat) only the first
+    of each text in this order is yielded: the caller takes each text once, and at
+    100k passages made of copies it otherwise read ~8,000 candidates for 50 texts.
     """
     take = min(candidates.size, RERANK_DEPTH)
     top = candidates[np.argpartition(-score[candidates], take - 1)[:take]]
     top = top[np.argsort(-score[top], kind="stable")]
     # The others, still in index order (as np.setdiff1d gave them), for _in_order.
     rest = candidates[~np.isin(candidates, top, assume_unique=True)]
+    if text_ids is not None:
+        rest = _first_of_each_text(rest, top, score, text_ids)
     if total_weight <= 0 or len(concepts) < 2:
         yield from top.tolist()
         yield from _in_order(rest, score)
@@ -159,15 +170,48 @@ def rerank(
     pattern = re.compile(
         "|".join(map(re.escape, sorted(text_lookup, key=len, reverse=True))) or "(?!)"
     )
+    # Copies of one passage (a document imported twice) are read once.
+    read: dict[tuple[tuple[str, ...], str], tuple[float, int]] = {}
     for i in top.tolist():
         entry = entries[i]
-        best = _best_sentence(entry, lookup, text_lookup, pattern, len(concepts))
+        key = (entry.head, entry.bigram_text)
+        known = read.get(key)
+        if known is None:
+            known = read[key] = (
+                _best_sentence(entry, lookup, text_lookup, pattern, len(concepts)),
+                answer_cues(entry.bigram_text, intents),
+            )
+        best, cues = known
         window = best / total_weight
         mixed = COVERAGE_FLOOR + (1 - W_PROXIMITY) * coverage[i] + W_PROXIMITY * window
-        score[i] = base[i] * mixed * (1 + w_intent * answer_cues(entry.bigram_text, intents))
+        score[i] = base[i] * mixed * (1 + w_intent * cues)
     top = top[np.argsort(-score[top], kind="stable")]
     yield from top.tolist()
     yield from _in_order(rest, score)
+
+
+def _first_of_each_text(
+    rest: npt.NDArray[np.intp],
+    top: npt.NDArray[np.intp],
+    score: npt.NDArray[np.float32],
+    text_ids: npt.NDArray[np.int32],
+) -> npt.NDArray[np.intp]:
+    """`rest` (ascending) without the passages whose text is in `top` or comes earlier in
+    `_in_order`'s order (higher score, or the same score and a lower index)."""
+    texts = text_ids[rest]
+    values = score[rest]
+    size = int(text_ids.size)
+    best = np.full(size, -np.inf, dtype=np.float32)
+    np.maximum.at(best, texts, values)
+    at_best = values == best[texts]
+    first = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, texts[at_best], rest[at_best])
+    keep = rest == first[texts]
+    taken = np.zeros(size, dtype=bool)
+    taken[text_ids[top]] = True
+    keep &= ~taken[texts]
+    kept: npt.NDArray[np.intp] = rest[keep]
+    return kept
 
 
 def _in_order(rest: npt.NDArray[np.intp], score: npt.NDArray[np.float32]) -> Iterator[int]:
@@ -186,39 +230,6 @@ def _in_order(rest: npt.NDArray[np.intp], score: npt.NDArray[np.float32]) -> Ite
         chosen = rest[head]
         yield from chosen[np.argsort(values[head], kind="stable")].tolist()
         rest, values = rest[~head], values[~head]
-
-
-def distinct(
-    entries: Sequence[IndexEntry],
-    order: Iterable[int],
-    score: npt.NDArray[np.float32],
-    coverage: npt.NDArray[np.float32],
-    k: int,
-    loose: npt.NDArray[np.float32] | None = None,
-) -> list[Hit]:
-    """Best k hits, each text shown once.
-
-    Scraped files repeat whole sub-documents with small edits (and a document may be
-    imported twice under different names): a passage whose character bigrams mostly
-    repeat an already chosen one is skipped, so near-copies do not fill every slot.
-    """
-    hits: list[Hit] = []
-    seen: set[str] = set()
-    grams: list[set[str]] = []
-    for i in order:
-        entry = entries[i]
-        if entry.text in seen:
-            continue
-        seen.add(entry.text)
-        mine = _gram_set(entry.text)
-        if any(_overlap(mine, other) >= NEAR_DUPLICATE for other in grams):
-            continue
-        grams.append(mine)
-        wide = float(coverage[i] if loose is None else loose[i])
-        hits.append(Hit(entry, float(score[i]), float(coverage[i]), loose_coverage=wide))
-        if len(hits) >= k:
-            break
-    return hits
 
 
 def _concept_words(concept: Concept) -> list[str]:
@@ -257,11 +268,12 @@ def unmatched_share(concepts: Sequence[Concept], total: float) -> float:
     return missing / total
 
 
-def _gram_set(text: str) -> set[str]:
+def gram_set(text: str) -> set[str]:
+    """The text's character bigrams (the near-duplicate test's unit)."""
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+def overlap(a: set[str], b: set[str]) -> float:
     """Share of the smaller set found in the other one."""
     if not a or not b:
         return 0.0

@@ -22,7 +22,12 @@ in a worker process of their own, and `KnowledgeBase.ask` takes the keyword path
 both are there.
 
 Measured (bench/kb_semantic.py): the default encoder, Google's USE multilingual v3 in pure
-numpy, adds ~1.8 ms (p99 ~5 ms) a question, ~120 MiB for the model and 1 KB a passage.
+numpy, adds ~1.2 ms a question (p99 ~1.7 ms on one BLAS thread; with two, OpenBLAS waking
+its threads took p99 to ~12 ms), ~120 MiB for the model and 1 KB a passage. The keyword
+stage hands it a cheap pool of RERANK_DEPTH candidates (knowledge/qa/candidates.py), so
+`ask` with the stage takes p50 ~2.9 / p99 ~4.2 ms at 10k passages and ~4.6 / ~8.4 ms at
+100k (bench/kb_perf.py). Embedding the question in a thread while the keyword stage ranks
+was tried and was slower (both hold the GIL for much of their time).
 Reordering alone moves the gated figures little, because the answer/decline decision was
 fitted on the keyword order. The gain comes when the decision is refitted on the reranked
 hits with `similarity_evidence` among its features.

@@ -605,7 +605,10 @@ class KnowledgeBase:
         semantic stage's depth when it runs) and the semantic stage's order, if it ran.
 
         The semantic stage runs once its encoder is loaded and at least one of the
-        keyword stage's first `depth` candidates has its vector."""
+        keyword stage's first `depth` candidates has its vector. It reorders a cheap pool
+        (knowledge/qa/candidates.py): the keyword hits past the first k carry their score
+        only (`Hit.evidenced` False); `reranked` holds the first of its order that the
+        decision reads and the resident may see, near-duplicates skipped, with evidence."""
         # Canonicalise a bounded prefix first: OpenCC and NFKC on 50,000 characters is
         # wasted work when only QUERY_CHARS of the result are ranked.
         text = canonical(question[: QUERY_CHARS * 4])[:QUERY_CHARS]
@@ -617,11 +620,18 @@ class KnowledgeBase:
         reranker = self._reranker
         if reranker is None or not reranker.loaded or not self._vectors or not terms:
             return Stages(bool(terms), index.search(terms, text, k=k, docs_only=docs_only))
-        keyword = index.search(terms, text, k=max(k, reranker.depth), docs_only=docs_only)
+        pool = index.pool(
+            terms, text, depth=max(k, reranker.depth), checked=k, docs_only=docs_only
+        )
+        keyword = pool.hits
         ids = [h.entry.passage_id for h in keyword[: reranker.depth]]
         if not keyword or not self._vectors.coverage(ids):
             return Stages(True, keyword)
-        return Stages(True, keyword, reranker.rerank(text, keyword, self._vectors.gather(ids)))
+        ranked = reranker.rerank(text, keyword, self._vectors.gather(ids))
+        # The decision reads the first three; the keyword-first floor shows the keyword
+        # stage's first, then k of the others (decision.shown_order).
+        shown = pool.first_distinct([s.item for s in ranked], max(k, 3) + 1)
+        return Stages(True, keyword, [replace(ranked[i], item=hit) for i, hit in shown])
 
     async def section_text(self, passage_id: int) -> tuple[str, str] | None:
         found = await kb_repo.section_text(self._conn, passage_id)
