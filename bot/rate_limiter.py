@@ -74,7 +74,7 @@ WINDOW_MARGIN = 1.04
 # window free, so their replies do not wait at all. With nobody asking, a broadcast has the
 # whole window.
 BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("background", default=False)
-BACKGROUND_RESERVE = 1
+BACKGROUND_RESERVE = 2
 RESERVE_HOLD = 10.0
 # Background acquisitions may run this many spacings ahead of an even pace (to make up for
 # a late one: a busy loop, a slow request), never more.
