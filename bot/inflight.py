@@ -42,7 +42,9 @@ class InFlightLimit:
             raise ValueError("need 1 <= floor <= ceiling")
         self.floor = floor
         self.ceiling = ceiling
-        self.limit = ceiling  # optimistic: a far server is the common case
+        # From the floor up: every request in flight opens a pooled connection that httpcore
+        # then checks on each request; a far server raises the limit within a few requests.
+        self.limit = floor
         self._in_flight = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._rtt = 0.0
