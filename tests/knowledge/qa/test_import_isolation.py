@@ -94,10 +94,11 @@ async def test_5mb_text_import_keeps_the_event_loop_responsive(kb: KnowledgeBase
     summary = await task
     assert summary.passages > 5_000
     assert kb.ask("电动自行车集中充电多久检查一次").results
-    # Measured 0.05 s here (0.17-0.20 s when parsing ran in a thread; seconds when it ran on
-    # the loop). The bound only catches gross regressions, with the suite running 4 test
-    # processes on 2 cores; bench/concurrency.py measures the figure.
-    assert worst < 0.5, f"event loop blocked for {worst:.2f}s"
+    # Measured 0.03-0.05 s alone (0.17-0.20 s when parsing ran in a thread; several seconds
+    # when it ran on the loop). The bound only catches gross regressions: with the suite's 4
+    # test processes and their import workers on 2 cores, the OS alone has kept this process
+    # off the CPU for 0.58 s once. bench/concurrency.py measures the figure.
+    assert worst < 1.5, f"event loop blocked for {worst:.2f}s"
 
 
 async def test_worker_is_killed_on_timeout_and_replaced() -> None:
