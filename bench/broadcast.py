@@ -1,6 +1,6 @@
 """Broadcast pacing: a notice to 1,000 groups through the local Bot API server, once clean and
-once with every 50th send answered 429 (retry_after 1), while residents ask /help; then once
-more, clean, with nobody asking.
+once with every 50th send answered 429 (retry_after 1), while residents ask /help; then the
+same two with nobody asking.
 
 The server runs in its own process (``python -m bot.local_api``), driven over its
 test-control endpoints (bot/local_api/control.py); the bot runs in this process with its
@@ -290,6 +290,11 @@ async def main() -> None:
                 # notice has every window to itself.
                 await asyncio.sleep(rate_limiter.RESERVE_HOLD + 1.0)
                 alone = await broadcast(api, service, probes, groups, args.rate, residents=False)
+                await asyncio.sleep(1.1)
+                await api.fail(groups[args.every - 1 :: args.every], retry_after=1)
+                alone_flooded = await broadcast(
+                    api, service, probes, groups, args.rate, residents=False
+                )
 
     print(
         f"broadcast to {args.chats} groups at RESIDENT_BOT_SEND_RATE={args.rate};"
@@ -299,6 +304,7 @@ async def main() -> None:
     show("clean", clean, args.rate, quiet)
     show(f"every {args.every}th send answered 429 (retry_after 1)", flooded, args.rate, quiet)
     show("clean, no resident asking anything", alone, args.rate, quiet)
+    show(f"every {args.every}th answered 429, no resident asking", alone_flooded, args.rate, quiet)
 
 
 if __name__ == "__main__":
