@@ -54,6 +54,15 @@ async def _open(conn: aiosqlite.Connection, encoder: CharEncoder | None = None) 
     return await KnowledgeBase.open(conn, load_faq=False, semantic=reranker)
 
 
+async def _imported_and_embedded(conn: aiosqlite.Connection, tmp_path: Path) -> None:
+    """A process that imported DOC, embedded its passages and stopped."""
+    kb = await _open(conn)
+    (tmp_path / "rules.txt").write_text(DOC, encoding="utf-8")
+    await kb.import_path(tmp_path / "rules.txt")
+    await kb.vectors_ready()
+    await kb.close()
+
+
 async def _passage_ids(conn: aiosqlite.Connection) -> set[int]:
     async with conn.execute("SELECT id FROM kb_passages") as cur:
         return {int(r[0]) for r in await cur.fetchall()}
@@ -110,11 +119,7 @@ async def test_reimport_re_embeds_and_drops_the_old_vectors(
 async def test_restart_loads_stored_vectors_without_embedding(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
-    kb = await _open(conn)
-    (tmp_path / "rules.txt").write_text(DOC, encoding="utf-8")
-    await kb.import_path(tmp_path / "rules.txt")
-    await kb.vectors_ready()
-    await kb.close()
+    await _imported_and_embedded(conn, tmp_path)
 
     class Counting(CharEncoder):
         passages = 0
@@ -136,11 +141,7 @@ async def test_restart_loads_stored_vectors_without_embedding(
 async def test_an_encoder_change_re_embeds_everything(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
-    kb = await _open(conn)
-    (tmp_path / "rules.txt").write_text(DOC, encoding="utf-8")
-    await kb.import_path(tmp_path / "rules.txt")
-    await kb.vectors_ready()
-    await kb.close()
+    await _imported_and_embedded(conn, tmp_path)
     upgraded = await _open(conn, OtherCharEncoder())
     try:
         await upgraded.vectors_ready()
