@@ -39,9 +39,9 @@ from knowledge.isolated import (
 )
 from knowledge.normalize import canonical, clean_display, display_punctuation
 from knowledge.qa import index_cache
-from knowledge.qa.decision import Decision, old_rule, shipped_semantic_decision, shown_order
+from knowledge.qa.decision import Decision, shipped_semantic_decision
 from knowledge.qa.errors import KnowledgeImportError
-from knowledge.qa.index import Hit, IndexEntry, SearchIndex, question_only
+from knowledge.qa.index import IndexEntry, SearchIndex, question_only
 from knowledge.qa.index_cache import cache_path
 from knowledge.qa.parsing import MAX_PASSAGE_CHARS
 from knowledge.qa.preparation import (
@@ -53,7 +53,15 @@ from knowledge.qa.preparation import (
     new_passage,
     prepare_document,
 )
-from knowledge.qa.semantic import Scored, SemanticReranker
+from knowledge.qa.ranking import (
+    MIN_COVERAGE,
+    SUGGEST_COVERAGE,
+    Ranking,
+    Stages,
+    keyword_decision,
+    semantic_decision,
+)
+from knowledge.qa.semantic import SemanticReranker
 from knowledge.qa.tokenize import init_tokenizer, tokenize, tokenizer_fingerprint
 from knowledge.qa.vectors import PassageVectors, VectorFiller
 from knowledge.upload_limits import (
@@ -69,6 +77,8 @@ from storage.clock import now_iso
 
 __all__ = [
     "IMPORT_INTERRUPTED",
+    "MIN_COVERAGE",
+    "SUGGEST_COVERAGE",
     "Answer",
     "DocumentInfo",
     "ImportSummary",
@@ -78,6 +88,7 @@ __all__ = [
     "SearchResult",
     "Stages",
     "build_document_sections",
+    "semantic_decision",
 ]
 
 logger = logging.getLogger(__name__)
@@ -86,25 +97,6 @@ FAQ_SOURCE = "社区常见问题"
 # Ranking looks at the first QUERY_CHARS canonical characters of a question: residents'
 # questions are short, and this bounds the cost of a pasted 50,000-character message.
 QUERY_CHARS = 200
-# A question is answered when the best passage covers at least this idf-weighted share of
-# its informative terms (see knowledge/index.py). Coverage is a share, so the threshold
-# means the same for a 5-passage FAQ and a 100k-passage library (raw BM25 does not). What
-# keeps an out-of-scope question low is its key noun: a specific word no passage uses
-# (驾照, 疫苗, 宽带) weighs as much as the rarest document word (see knowledge/index.py),
-# while chatter, mis-cuts and colloquial words with formal expansions do not drag an
-# in-scope question down. On the dev set out-of-scope questions reach 0.36 (one, whose
-# noun appears in a list, 0.65); every right top-1 answer has at least 0.49.
-MIN_COVERAGE = 0.4
-# Below MIN_COVERAGE but at least this, the bot still declines (and records the question
-# for staff) yet shows the best passage, marked "仅供参考": a resident's paraphrase can
-# miss a document's wording while its first passage is still the right one. Both answer
-# and suggestion need a passage that names two of the question's concepts
-# (Hit.corroborated); nonsense and off-topic questions get the plain decline. Measured on
-# the 158 dev + held-out questions, documents only: of 25 out-of-scope questions 1 is
-# answered, 5 get a suggestion, 19 the plain decline (coverage alone: 5 / 9 / 11); of
-# the 88 in-scope ones whose first passage is right, 74 are answered and 4 suggested
-# (coverage alone: 77 / 5).
-SUGGEST_COVERAGE = 0.25
 _HAS_WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 IMPORT_INTERRUPTED = "机器人正在停止或重启，导入已中断，原有内容保持不变。请稍后重新发送该文件。"
 IMPORT_CRASHED = "处理文件时出错，导入已中断，原有内容保持不变。请检查文件后重新导入。"
@@ -127,30 +119,6 @@ class Answer:
     # Not answered, but results[0] comes close enough (SUGGEST_COVERAGE) to be shown as a
     # tentative "this may help"; never True when answered or when there are no results.
     suggested: bool = False
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """What `KnowledgeBase.rank` found: the hits shown (best first, at most k), the
-    decision, and the evidence behind it (benches refit the decision on it)."""
-
-    hits: list[Hit]
-    answered: bool
-    suggested: bool
-    has_terms: bool
-    # The keyword stage's hits (RERANK_DEPTH of them when the semantic stage ran).
-    keyword: list[Hit]
-    # The semantic stage's order with its evidence; None when it did not run.
-    reranked: list[Scored[Hit]] | None = None
-
-
-@dataclass(frozen=True)
-class Stages:
-    """The candidates of `KnowledgeBase.stages`, before the answer/decline decision."""
-
-    has_terms: bool
-    keyword: list[Hit]
-    reranked: list[Scored[Hit]] | None = None
 
 
 # `KnowledgeBase.open(semantic=...)`: the bundled encoder unless switched off.
@@ -252,35 +220,6 @@ def _load_faq_items(data: bytes) -> list[tuple[str, list[str], str, str]]:
                 label = source if source.startswith(FAQ_SOURCE) else f"{FAQ_SOURCE} · {source}"
             items.append((str(item.get("id", "")), questions, answer, label))
     return items
-
-
-def semantic_decision(
-    keyword: list[Hit], reranked: list[Scored[Hit]], decision: Decision, k: int
-) -> Ranking:
-    """The learned decision over the reranked candidates, with its floor (what the
-    coverage rule on the keyword stage's first still decides: see
-    knowledge/qa/decision.py, FLOORS)."""
-    if decision.floor == "keyword" and old_rule(keyword[0]):
-        # Confident by the coverage rule: today's answer, in today's order.
-        return _keyword_decision(keyword, True, k)
-    shown = shown_order(keyword, [s.item for s in reranked], decision.floor)
-    answered = decision.forced(keyword) or decision.answers_reranked(reranked)
-    best = shown[0]
-    suggested = not answered and best.corroborated and best.coverage >= SUGGEST_COVERAGE
-    return Ranking(shown[:k], answered, suggested, True, keyword, reranked)
-
-
-def _keyword_decision(hits: list[Hit], has_terms: bool, k: int) -> Ranking:
-    """The keyword-only path: the keyword order and the coverage rule (MIN_COVERAGE)."""
-    best = hits[0] if has_terms and hits else None
-    answered = best is not None and best.coverage >= MIN_COVERAGE and best.corroborated
-    suggested = (
-        best is not None
-        and not answered
-        and best.corroborated
-        and best.coverage >= SUGGEST_COVERAGE
-    )
-    return Ranking(hits[:k], answered, suggested, has_terms, hits)
 
 
 class KnowledgeBase:
@@ -594,7 +533,7 @@ class KnowledgeBase:
         """The keyword stage, the semantic stage when it can run, and the decision."""
         found = self.stages(question, k=k, docs_only=docs_only)
         if found.reranked is None:
-            return _keyword_decision(found.keyword, found.has_terms, k)
+            return keyword_decision(found.keyword, found.has_terms, k)
         decision = self._semantic_decision
         if decision is None:
             decision = self._semantic_decision = shipped_semantic_decision()

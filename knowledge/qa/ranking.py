@@ -1,0 +1,94 @@
+"""The answer/decline decision over the ranked candidates, for both paths of
+`KnowledgeBase.rank`: keyword only (the coverage rule) and with the semantic stage (the
+learned decision of knowledge/qa/decision.py over the reranked candidates, with its floor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from knowledge.qa.decision import Decision, old_rule, shown_order
+from knowledge.qa.index import Hit
+from knowledge.qa.semantic import Scored
+
+__all__ = [
+    "MIN_COVERAGE",
+    "SUGGEST_COVERAGE",
+    "Ranking",
+    "Stages",
+    "keyword_decision",
+    "semantic_decision",
+]
+
+# A question is answered when the best passage covers at least this idf-weighted share of
+# its informative terms (see knowledge/index.py). Coverage is a share, so the threshold
+# means the same for a 5-passage FAQ and a 100k-passage library (raw BM25 does not). What
+# keeps an out-of-scope question low is its key noun: a specific word no passage uses
+# (驾照, 疫苗, 宽带) weighs as much as the rarest document word (see knowledge/index.py),
+# while chatter, mis-cuts and colloquial words with formal expansions do not drag an
+# in-scope question down. On the dev set out-of-scope questions reach 0.36 (one, whose
+# noun appears in a list, 0.65); every right top-1 answer has at least 0.49.
+MIN_COVERAGE = 0.4
+# Below MIN_COVERAGE but at least this, the bot still declines (and records the question
+# for staff) yet shows the best passage, marked "仅供参考": a resident's paraphrase can
+# miss a document's wording while its first passage is still the right one. Both answer
+# and suggestion need a passage that names two of the question's concepts
+# (Hit.corroborated); nonsense and off-topic questions get the plain decline. Measured on
+# the 158 dev + held-out questions, documents only: of 25 out-of-scope questions 1 is
+# answered, 5 get a suggestion, 19 the plain decline (coverage alone: 5 / 9 / 11); of
+# the 88 in-scope ones whose first passage is right, 74 are answered and 4 suggested
+# (coverage alone: 77 / 5).
+SUGGEST_COVERAGE = 0.25
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What `KnowledgeBase.rank` found: the hits shown (best first, at most k), the
+    decision, and the evidence behind it (benches refit the decision on it)."""
+
+    hits: list[Hit]
+    answered: bool
+    suggested: bool
+    has_terms: bool
+    # The keyword stage's hits (RERANK_DEPTH of them when the semantic stage ran).
+    keyword: list[Hit]
+    # The semantic stage's order with its evidence; None when it did not run.
+    reranked: list[Scored[Hit]] | None = None
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The candidates of `KnowledgeBase.stages`, before the answer/decline decision."""
+
+    has_terms: bool
+    keyword: list[Hit]
+    reranked: list[Scored[Hit]] | None = None
+
+
+def semantic_decision(
+    keyword: list[Hit], reranked: list[Scored[Hit]], decision: Decision, k: int
+) -> Ranking:
+    """The learned decision over the reranked candidates, with its floor (what the
+    coverage rule on the keyword stage's first still decides: see
+    knowledge/qa/decision.py, FLOORS)."""
+    if decision.floor == "keyword" and old_rule(keyword[0]):
+        # Confident by the coverage rule: today's answer, in today's order.
+        return keyword_decision(keyword, True, k)
+    shown = shown_order(keyword, [s.item for s in reranked], decision.floor)
+    answered = decision.forced(keyword) or decision.answers_reranked(reranked)
+    best = shown[0]
+    suggested = not answered and best.corroborated and best.coverage >= SUGGEST_COVERAGE
+    return Ranking(shown[:k], answered, suggested, True, keyword, reranked)
+
+
+def keyword_decision(hits: list[Hit], has_terms: bool, k: int) -> Ranking:
+    """The keyword-only path: the keyword order and the coverage rule (MIN_COVERAGE)."""
+    best = hits[0] if has_terms and hits else None
+    answered = best is not None and best.coverage >= MIN_COVERAGE and best.corroborated
+    suggested = (
+        best is not None
+        and not answered
+        and best.corroborated
+        and best.coverage >= SUGGEST_COVERAGE
+    )
+    return Ranking(hits[:k], answered, suggested, has_terms, hits)
