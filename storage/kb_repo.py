@@ -165,9 +165,30 @@ async def replace_document(
     except BaseException:
         await _purge(conn, doc_id, batch_rows)
         raise
+    if old_ids:
+        await _carry_phrasings(conn, old_ids, doc_id)
     for old in old_ids:
         await _purge(conn, old, batch_rows)
     return doc_id, old_ids
+
+
+async def _carry_phrasings(
+    conn: aiosqlite.Connection, old_ids: Sequence[int], new_id: int
+) -> None:
+    """Staff-taught phrasings of a replaced document's passages move to the new version's
+    passage with the same text, or else the first one under the same heading path; a
+    phrasing whose passage has neither is deleted with it."""
+    marks = ",".join("?" * len(old_ids))
+    match = (
+        "SELECT n.id FROM kb_passages AS n JOIN kb_passages AS o ON o.id = kb_phrasings.passage_id"
+        " WHERE n.doc_id = ? AND n.{column} = o.{column} ORDER BY n.id LIMIT 1"
+    )
+    by_text, by_source = match.format(column="text"), match.format(column="source")
+    await conn.execute(
+        f"UPDATE kb_phrasings SET passage_id = COALESCE(({by_text}), ({by_source}), passage_id)"
+        f" WHERE passage_id IN (SELECT id FROM kb_passages WHERE doc_id IN ({marks}))",
+        (new_id, new_id, *old_ids),
+    )
 
 
 async def start_document(

@@ -430,7 +430,14 @@ class KnowledgeBase:
                 raise KnowledgeImportError(IMPORT_INTERRUPTED) from None
             stored = await kb_repo.passages_of_document(self._conn, doc_id)
             if not self._closing:  # the index dies with the process anyway
-                entries = await asyncio.to_thread(lambda: [_entry(p) for p in stored])
+                # A replaced version's taught phrasings came over to this one (kb_repo).
+                taught: dict[int, list[str]] = {}
+                if replaced:
+                    for phrasing in await kb_repo.load_phrasings(self._conn):
+                        taught.setdefault(phrasing.passage_id, []).append(phrasing.tokens)
+                entries = await asyncio.to_thread(
+                    lambda: [_entry(p, taught.get(p.id, ())) for p in stored]
+                )
                 for old in replaced:
                     gone = self._doc_passages.pop(old, [])
                     for pid in gone:

@@ -132,3 +132,34 @@ async def test_index_file_is_used_only_for_the_passages_it_was_built_from(
     finally:
         await _close(kb)
     assert loads == [True, False]
+
+
+async def test_a_taught_phrasing_survives_a_new_version_of_its_document(tmp_path: Path) -> None:
+    kb = await _open(tmp_path / "kb.db")
+    try:
+        await kb.import_bytes("service.txt", DOC.encode())
+        locker, lane = _locker(kb), _passage(kb, "消防通道严禁")
+        await kb.teach(locker, "楼下那个快递柜谁装的", created_by=7)
+        await kb.teach(lane, "楼下能不能停电瓶车", created_by=7)
+        # Staff import a new version: the locker's text is the same, the fire lane's is
+        # reworded under the same heading.
+        revised = DOC.replace("保持畅通。", "保持畅通，违者由物业劝离。")
+        summary = await kb.import_bytes("service.txt", revised.encode())
+        assert summary.replaced
+        new_locker, new_lane = _locker(kb), _passage(kb, "违者由物业劝离")
+        assert {new_locker, new_lane}.isdisjoint({locker, lane})
+        async with kb._conn.execute("SELECT passage_id, text FROM kb_phrasings ORDER BY id") as c:
+            assert [tuple(r) for r in await c.fetchall()] == [
+                (new_locker, "楼下那个快递柜谁装的"),
+                (new_lane, "楼下能不能停电瓶车"),
+            ]
+        # And the index knows at once, not only after a restart.
+        answer = kb.ask(QUESTION)
+        assert answer.answered
+        assert answer.results[0].passage_id == new_locker
+    finally:
+        await _close(kb)
+
+
+def _passage(kb: KnowledgeBase, part: str) -> int:
+    return next(e.passage_id for e in kb._entries.values() if part in e.text)
