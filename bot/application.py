@@ -98,9 +98,9 @@ def build_application(
     # Different chats concurrently, each chat's (and each user's) updates in order.
     builder = builder.concurrent_updates(ChatOrderedUpdateProcessor(max_concurrent_updates=256))
     # httpcore scans its whole pool for every request: 256 connections (PTB's default) cost
-    # more CPU than they save in waiting (bench/throughput.py: /help 0.70 → ~0.8 of bare
-    # PTB). Requests wait up to 5 s for a free connection instead of PTB's 1 s. Bodies are
-    # JSON, not URL-encoded forms (bot/json_request.py).
+    # more CPU than they save in waiting. At most 8, and only as many in flight as the round
+    # trip needs (bot/inflight.py); bodies are JSON, not URL-encoded forms
+    # (bot/json_request.py). Requests wait up to 5 s for a free connection, not PTB's 1 s.
     builder = builder.request(JsonHTTPXRequest(connection_pool_size=8, pool_timeout=5.0))
     if rate_limit:
         # Telegram's flood limits (30 msg/s overall, 20/min per group, ~1/s per chat); a 429
