@@ -39,7 +39,7 @@ from knowledge.isolated import (
 )
 from knowledge.normalize import canonical, clean_display, display_punctuation
 from knowledge.qa import index_cache
-from knowledge.qa.decision import Decision, shipped_semantic_decision
+from knowledge.qa.decision import shipped_semantic_decision
 from knowledge.qa.errors import KnowledgeImportError
 from knowledge.qa.index import IndexEntry, SearchIndex, question_only
 from knowledge.qa.index_cache import cache_path
@@ -239,7 +239,6 @@ class KnowledgeBase:
             if reranker is None
             else VectorFiller(conn, reranker, self._vectors, wanted=self._entries_has)
         )
-        self._semantic_decision: Decision | None = None
         self._entries: dict[int, IndexEntry] = {}
         self._doc_passages: dict[int, list[int]] = {}
         self._index = SearchIndex([])
@@ -541,10 +540,7 @@ class KnowledgeBase:
         found = self.stages(question, k=k, docs_only=docs_only)
         if found.reranked is None:
             return keyword_decision(found.keyword, found.has_terms, k)
-        decision = self._semantic_decision
-        if decision is None:
-            decision = self._semantic_decision = shipped_semantic_decision()
-        return semantic_decision(found.keyword, found.reranked, decision, k)
+        return semantic_decision(found.keyword, found.reranked, shipped_semantic_decision(), k)
 
     def stages(self, question: str, *, k: int = 3, docs_only: bool = False) -> Stages:
         """The candidates before any decision: the keyword stage's (k of them, or the
