@@ -229,6 +229,7 @@ class KnowledgeBase:
         self, conn: aiosqlite.Connection, reranker: SemanticReranker | None = None
     ) -> None:
         self._conn = conn
+        self._entries: dict[int, IndexEntry] = {}
         # The semantic second stage (None: keyword only). Its passage vectors arrive in
         # the background (knowledge/qa/vectors.py); until the encoder is loaded and a
         # candidate has a vector, questions take the keyword path.
@@ -237,9 +238,8 @@ class KnowledgeBase:
         self._filler = (
             None
             if reranker is None
-            else VectorFiller(conn, reranker, self._vectors, wanted=self._entries_has)
+            else VectorFiller(conn, reranker, self._vectors, wanted=self._entries.__contains__)
         )
-        self._entries: dict[int, IndexEntry] = {}
         self._doc_passages: dict[int, list[int]] = {}
         self._index = SearchIndex([])
         self._write_lock = asyncio.Lock()
@@ -250,9 +250,6 @@ class KnowledgeBase:
         # The index file beside the database (knowledge/qa/index_cache.py); None when the
         # database is in memory.
         self._cache: Path | None = None
-
-    def _entries_has(self, passage_id: int) -> bool:
-        return passage_id in self._entries
 
     @classmethod
     async def open(
