@@ -180,6 +180,14 @@ def _entry(p: kb_repo.StoredPassage, taught: Sequence[str] = ()) -> IndexEntry:
     )
 
 
+async def _taught_tokens(conn: aiosqlite.Connection) -> dict[int, list[str]]:
+    """The tokens of the phrasings staff taught (KnowledgeBase.teach), by passage."""
+    taught: dict[int, list[str]] = {}
+    for phrasing in await kb_repo.load_phrasings(conn):
+        taught.setdefault(phrasing.passage_id, []).append(phrasing.tokens)
+    return taught
+
+
 async def _database_file(conn: aiosqlite.Connection) -> str:
     """The database's file path, '' for an in-memory one."""
     async with conn.execute("PRAGMA database_list") as cur:
@@ -275,9 +283,7 @@ class KnowledgeBase:
             await kb._seed_bundled_faq(jieba_ready)
         kb._cache = cache_path(await _database_file(conn))
         if not await kb._load_cached():
-            taught: dict[int, list[str]] = {}
-            for phrasing in await kb_repo.load_phrasings(conn):
-                taught.setdefault(phrasing.passage_id, []).append(phrasing.tokens)
+            taught = await _taught_tokens(conn)
 
             def entries_of(rows: list[kb_repo.StoredPassage]) -> list[IndexEntry]:
                 return [_entry(p, taught.get(p.id, ())) for p in rows]
@@ -427,10 +433,7 @@ class KnowledgeBase:
             stored = await kb_repo.passages_of_document(self._conn, doc_id)
             if not self._closing:  # the index dies with the process anyway
                 # A replaced version's taught phrasings came over to this one (kb_repo).
-                taught: dict[int, list[str]] = {}
-                if replaced:
-                    for phrasing in await kb_repo.load_phrasings(self._conn):
-                        taught.setdefault(phrasing.passage_id, []).append(phrasing.tokens)
+                taught = await _taught_tokens(self._conn) if replaced else {}
                 entries = await asyncio.to_thread(
                     lambda: [_entry(p, taught.get(p.id, ())) for p in stored]
                 )
