@@ -438,10 +438,7 @@ class KnowledgeBase:
                     lambda: [_entry(p, taught.get(p.id, ())) for p in stored]
                 )
                 for old in replaced:
-                    gone = self._doc_passages.pop(old, [])
-                    for pid in gone:
-                        self._entries.pop(pid, None)
-                    self._vectors.discard(gone)
+                    self._forget_document(old)
                 self._entries.update((e.passage_id, e) for e in entries)
                 self._doc_passages[doc_id] = [p.id for p in stored]
                 await self._rebuild()
@@ -511,13 +508,18 @@ class KnowledgeBase:
     async def remove_document(self, doc_id: int) -> bool:
         async with self._write_lock:
             removed = await kb_repo.delete_document(self._conn, doc_id)
-            gone = self._doc_passages.pop(doc_id, [])
-            for pid in gone:
-                self._entries.pop(pid, None)
-            self._vectors.discard(gone)
+            self._forget_document(doc_id)
             if removed:
                 await self._rebuild()
         return removed
+
+    def _forget_document(self, doc_id: int) -> None:
+        """Drop a document's passages and their vectors from memory (the caller
+        rebuilds the index)."""
+        gone = self._doc_passages.pop(doc_id, [])
+        for pid in gone:
+            self._entries.pop(pid, None)
+        self._vectors.discard(gone)
 
     # --- questions ------------------------------------------------------------------
 
