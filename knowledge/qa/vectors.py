@@ -188,11 +188,9 @@ class VectorFiller:
             )
             if not page:
                 return
-            ids = [v.passage_id for v in page if self._wanted(v.passage_id)]
-            matrix = await asyncio.to_thread(
-                _decode, [v.vector for v in page if self._wanted(v.passage_id)]
-            )
-            self._vectors.add(ids, matrix)
+            kept = [v for v in page if self._wanted(v.passage_id)]
+            matrix = await asyncio.to_thread(_decode, [v.vector for v in kept])
+            self._vectors.add([v.passage_id for v in kept], matrix)
             after = page[-1].passage_id
 
     async def _embed_batch(self) -> bool:
