@@ -118,7 +118,6 @@ class VectorFiller:
         self._more = asyncio.Event()
         self._loaded = asyncio.Event()  # stored vectors read and the encoder loaded
         self._closing = False
-        self.embedded = 0  # passages embedded by this process (tests, benches)
 
     def kick(self) -> None:
         """Passages may lack vectors: (re)start the task if it is not running."""
@@ -213,5 +212,4 @@ class VectorFiller:
         )
         keep = [i for i, pid in enumerate(ids) if self._wanted(pid)]
         self._vectors.add([ids[i] for i in keep], matrix[keep])
-        self.embedded += len(ids)
         return True
