@@ -54,6 +54,11 @@ FEATURES: tuple[str, ...] = (
 OLD_MIN_COVERAGE = 0.4
 
 
+def old_rule(hit: Hit) -> bool:
+    """The coverage rule the service used before the learned decision."""
+    return hit.coverage >= OLD_MIN_COVERAGE and hit.corroborated
+
+
 def features(hits: Sequence[Hit]) -> list[float]:
     """The decision's inputs for a ranked list of hits (best first; at least one)."""
     best = hits[0]
@@ -75,7 +80,7 @@ def features(hits: Sequence[Hit]) -> list[float]:
         best.query.unmatched,
         best.missing_max,
         math.log1p(best.query.concepts),
-        1.0 if best.coverage >= OLD_MIN_COVERAGE and best.corroborated else 0.0,
+        1.0 if old_rule(best) else 0.0,
     ]
 
 
@@ -86,11 +91,6 @@ def semantic_features(ranked: Sequence[Scored[Hit]]) -> list[float]:
     """The semantic decision's inputs: the keyword evidence of the reranked first three
     hits, then their similarity evidence."""
     return features([s.item for s in ranked[:3]]) + similarity_evidence(ranked)
-
-
-def old_rule(hit: Hit) -> bool:
-    """The coverage rule the service used before the learned decision."""
-    return hit.coverage >= OLD_MIN_COVERAGE and hit.corroborated
 
 
 # `Decision.floor`: what the coverage rule on the keyword stage's first hit still decides.
