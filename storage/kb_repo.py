@@ -91,7 +91,17 @@ def _passage(row: aiosqlite.Row) -> StoredPassage:
 # real name in one statement, and `purge_unfinished` clears any left by a crash.
 _HIDDEN = "/"
 _VISIBLE = "filename NOT LIKE '/%'"
-_VISIBLE_PASSAGE = f"(doc_id IS NULL OR doc_id IN (SELECT id FROM kb_documents WHERE {_VISIBLE}))"
+
+
+def visible_passages(alias: str = "") -> str:
+    """The SQL condition for passages searches can see (an FAQ entry, or a passage of a
+    document not hidden), on kb_passages under `alias` if given."""
+    doc_id = f"{alias}.doc_id" if alias else "doc_id"
+    return f"({doc_id} IS NULL OR {doc_id} IN (SELECT id FROM kb_documents WHERE {_VISIBLE}))"
+
+
+_VISIBLE_PASSAGE = visible_passages()
+
 # Rows per write transaction: other writers (questions, conversation state) wait at most
 # one batch, a few milliseconds, instead of a whole document.
 BATCH_ROWS = 500

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.db import transaction
+from storage.kb_repo import visible_passages
 
-# Passages searches can see (as storage/kb_repo.py's visibility rule, on alias `p`).
-_VISIBLE = (
-    "(p.doc_id IS NULL OR p.doc_id IN (SELECT id FROM kb_documents WHERE filename NOT LIKE '/%'))"
-)
+# Passages searches can see, on alias `p`.
+_VISIBLE = visible_passages("p")
 
 
 @dataclass(frozen=True)
