@@ -50,9 +50,9 @@ class Ranking:
     answered: bool
     suggested: bool
     has_terms: bool
-    # The keyword stage's hits (RERANK_DEPTH of them when the semantic stage ran).
+    # The keyword stage's hits, as in `Stages`.
     keyword: list[Hit]
-    # The semantic stage's order with its evidence; None when it did not run.
+    # The semantic stage's first distinct hits, as in `Stages`; None when it did not run.
     reranked: list[Scored[Hit]] | None = None
 
 
@@ -61,7 +61,13 @@ class Stages:
     """The candidates of `KnowledgeBase.stages`, before the answer/decline decision."""
 
     has_terms: bool
+    # The keyword stage's hits, best first: k of them, or RERANK_DEPTH once the semantic
+    # stage's encoder and vectors are loaded; hits past the first k then carry their
+    # score and coverage but no evidence (`Hit.evidenced` False: knowledge/qa/candidates.py).
     keyword: list[Hit]
+    # The first distinct hits of the semantic stage's order (enough for the decision and
+    # the hits shown), near-duplicates skipped, each with its evidence; None when the
+    # stage did not run.
     reranked: list[Scored[Hit]] | None = None
 
 

@@ -9,10 +9,11 @@ package (nothing is downloaded at run time), places question and passage in one 
 space; `SemanticReranker.rerank` mixes that similarity with the keyword score of the
 first RERANK_DEPTH candidates.
 
-Costs are paid where they are cheap: passage vectors are computed once at import
-(`embed_passages`) and stored with the passages (`to_blob` / `from_blob`, float16), keyed
-by `SemanticReranker.fingerprint` so that an encoder change re-embeds and a restart never
-does; a question costs one query embedding and a (depth x dim) dot product.
+Costs are paid where they are cheap: passage vectors are computed once, in the background
+after an import (`embed_passages`, knowledge/qa/vectors.py), and stored beside the
+passages (float16, storage/kb_vectors_repo.py), keyed by `SemanticReranker.fingerprint`
+so that an encoder change re-embeds and a restart never does; a question costs one query
+embedding and a (depth x dim) dot product.
 
 The stage is optional: with `RESIDENT_BOT_SEMANTIC=off` or without the encoder package
 `SemanticReranker.create()` returns None and the keyword-only path, complete on its own,
@@ -267,8 +268,8 @@ class SemanticReranker:
         self.encoder.encode_queries(["预热"])
 
     def embed_passages(self, texts: Sequence[str]) -> npt.NDArray[np.float16]:
-        """Vectors for passages (use `passage_text`), float16, one row each; computed at
-        import and stored, never at start."""
+        """Vectors for passages (use `passage_text`), float16, one row each; computed once
+        a passage and stored (knowledge/qa/vectors.py)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float16)
         return _normalise(self.encoder.encode_passages(texts)).astype(np.float16)

@@ -546,7 +546,7 @@ class KnowledgeBase:
 
     def stages(self, question: str, *, k: int = 3, docs_only: bool = False) -> Stages:
         """The candidates before any decision: the keyword stage's (k of them, or the
-        semantic stage's depth when it runs) and the semantic stage's order, if it ran.
+        semantic stage's depth once it can run) and the semantic stage's order, if it ran.
 
         The semantic stage runs once its encoder is loaded and at least one of the
         keyword stage's first `depth` candidates has its vector. It reorders a cheap pool
