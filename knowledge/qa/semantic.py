@@ -216,7 +216,7 @@ class SemanticReranker:
         depth: int = RERANK_DEPTH,
     ) -> None:
         self._encoder = encoder
-        self._injected = encoder
+        self._bundled = encoder is None
         self._encoder_name = encoder_name
         self._lock = threading.Lock()
         self.weight = weight
@@ -261,7 +261,7 @@ class SemanticReranker:
     def bundled(self) -> bool:
         """Whether the encoder is the named bundled one (so a worker process can build
         its own), not one handed in (tests)."""
-        return self._injected is None
+        return self._bundled
 
     def load(self) -> None:
         """Load the encoder now (blocking: call it in a thread, never on the event loop)."""
