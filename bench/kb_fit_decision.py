@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -211,14 +212,13 @@ class Figures:
 def outcome(row: Row, decision: Decision) -> tuple[bool, bool, bool]:
     """(answered, top-1 right, top-3 right) of a question under `decision`: keyword
     features for a keyword decision, the semantic stage with its floor otherwise."""
-    if decision.features == FEATURES or row.x_semantic is None:
-        if decision.features == FEATURES:
-            ok = row.x_keyword is not None and decision.probability_of(row.x_keyword) >= (
-                decision.threshold
-            )
-        else:  # the semantic stage did not run: the service keeps the coverage rule
-            ok = row.rule
+    if decision.features == FEATURES:
+        ok = row.x_keyword is not None and decision.probability_of(row.x_keyword) >= (
+            decision.threshold
+        )
         return ok, row.keyword_top1, row.keyword_top3
+    if row.x_semantic is None:  # the stage did not run: the service keeps the coverage rule
+        return row.rule, row.keyword_top1, row.keyword_top3
     if decision.floor == "keyword" and row.rule:
         return True, row.keyword_top1, row.keyword_top3
     forced = decision.floor in FORCING and row.rule
@@ -279,7 +279,7 @@ def fit_keyword(rows: list[Row], precision: float) -> Decision:
         FEATURES,
     )
     labels = np.array([float(r.keyword_top3) for r in keep])
-    return _with(decision, threshold=threshold_for(probs, labels, precision))
+    return replace(decision, threshold=threshold_for(probs, labels, precision))
 
 
 def fit_semantic(rows: list[Row], precision: float) -> dict[str, Decision]:
@@ -298,9 +298,9 @@ def fit_semantic(rows: list[Row], precision: float) -> dict[str, Decision]:
         )
         forced = np.array([floor in FORCING and r.rule for r in keep])
         t = threshold_for(probs, labels, precision, forced if forced.any() else None)
-        decision = _with(base, threshold=t, floor=floor)
-        out[floor] = _with(
-            base, threshold=max(t, _declining(rows, decision, probs, min_declined)), floor=floor
+        decision = replace(base, threshold=t, floor=floor)
+        out[floor] = replace(
+            decision, threshold=max(t, _declining(rows, decision, probs, min_declined))
         )
     return out
 
@@ -314,28 +314,11 @@ def _declining(
     lo, hi = 0, len(candidates) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if (
-            figures(
-                rows, _with(decision, threshold=candidates[mid], floor=decision.floor)
-            ).declined
-            >= share - 1e-9
-        ):
+        if figures(rows, replace(decision, threshold=candidates[mid])).declined >= share - 1e-9:
             hi = mid
         else:
             lo = mid + 1
     return float(candidates[lo])
-
-
-def _with(decision: Decision, *, threshold: float, floor: str = "none") -> Decision:
-    return Decision(
-        decision.weights,
-        decision.means,
-        decision.scales,
-        decision.bias,
-        threshold,
-        decision.features,
-        floor,
-    )
 
 
 def main() -> None:
@@ -394,8 +377,6 @@ def main() -> None:
     )
     print(f"\nby training top-1 + top-3: {by_train}; shipped: floor {chosen!r}")
     if not args.dry_run:
-        import json
-
         extra = {
             "fitted_on": args.train.name,
             "target_precision": args.precision,
