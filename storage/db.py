@@ -38,6 +38,11 @@ async def open_database(path: str | Path, *, migrate: bool = True) -> aiosqlite.
     return conn
 
 
+def is_closed(conn: aiosqlite.Connection) -> bool:
+    """Whether an aiosqlite connection was closed (aiosqlite has no public flag for it)."""
+    return not getattr(conn, "_running", True) or getattr(conn, "_connection", 1) is None
+
+
 class DatabaseHandle:
     """The application's one aiosqlite connection.
 

@@ -25,6 +25,7 @@ from knowledge.isolated import IsolatedWorker
 from knowledge.qa.semantic import SemanticReranker, embed_in_worker, passage_text
 from knowledge.upload_limits import MAX_WORKER_MEMORY_BYTES
 from storage import kb_vectors_repo
+from storage.db import is_closed
 
 __all__ = ["EMBED_BATCH", "EMBED_SECONDS", "PassageVectors", "VectorFiller"]
 
@@ -82,11 +83,6 @@ class PassageVectors:
     def coverage(self, ids: Sequence[int]) -> int:
         """How many of `ids` have a vector."""
         return sum(1 for pid in ids if pid in self._rows)
-
-
-def _closed(conn: aiosqlite.Connection) -> bool:
-    """Whether the aiosqlite connection was closed (it has no public flag for it)."""
-    return not getattr(conn, "_running", True) or getattr(conn, "_connection", 1) is None
 
 
 def _decode(blobs: Sequence[bytes]) -> npt.NDArray[np.float16]:
@@ -168,7 +164,7 @@ class VectorFiller:
         except asyncio.CancelledError:
             raise
         except Exception:
-            if _closed(self._conn):
+            if is_closed(self._conn):
                 # The database was closed under us (a one-shot CLI command ends without
                 # `KnowledgeBase.close`): the next start embeds what is missing.
                 logger.debug("Embedding stopped: the database was closed")
