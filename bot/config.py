@@ -10,6 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from knowledge.notices.schedules import DEFAULT_QUIET_HOURS, ScheduleError, parse_quiet_hours
+from knowledge.qa.semantic import ENV as SEMANTIC_ENV
+from knowledge.qa.semantic import switch
 from knowledge.tickets.categories import ENV_VAR as CATEGORIES_ENV
 from knowledge.tickets.categories import CatalogError, load_catalog
 
@@ -83,10 +85,6 @@ def derive_file_url(api_url: str) -> str:
     if base.endswith("/bot"):
         return base[: -len("/bot")] + "/file/bot"
     return base + "/file/bot"
-
-
-_ON = frozenset({"on", "1", "true", "yes"})
-_OFF = frozenset({"off", "0", "false", "no"})
 
 
 def load_settings(
@@ -195,11 +193,11 @@ def load_settings(
         except (CatalogError, OSError, ValueError) as exc:
             problems.append(f"{CATEGORIES_ENV}: {exc}")
 
-    semantic_raw = env.get("RESIDENT_BOT_SEMANTIC", "on").strip().lower() or "on"
-    semantic = semantic_raw in _ON
-    if not semantic and semantic_raw not in _OFF:
+    semantic_raw = env.get(SEMANTIC_ENV, "")
+    semantic = switch(semantic_raw)
+    if semantic is None:
         problems.append(
-            f"RESIDENT_BOT_SEMANTIC: 应为 on 或 off / expected on or off (got {semantic_raw!r})"
+            f"{SEMANTIC_ENV}: 应为 on 或 off / expected on or off (got {semantic_raw.strip()!r})"
         )
 
     if problems:
@@ -217,5 +215,5 @@ def load_settings(
         allow_paid_broadcast=paid,
         quiet_hours=quiet_hours,
         categories_file=categories_file,
-        semantic=semantic,
+        semantic=semantic is not False,
     )

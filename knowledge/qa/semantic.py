@@ -66,7 +66,15 @@ __all__ = [
 ]
 
 ENV = "RESIDENT_BOT_SEMANTIC"
+_ON = frozenset({"on", "1", "true", "yes", ""})
 _OFF = frozenset({"off", "0", "false", "no", "none", "disabled"})
+
+
+def switch(value: str) -> bool | None:
+    """A RESIDENT_BOT_SEMANTIC value: True on (also when empty), False off, None unknown."""
+    word = value.strip().lower()
+    return True if word in _ON else False if word in _OFF else None
+
 
 # How many keyword candidates the similarity reorders, and how much its z-score weighs
 # against the keyword score's (`SemanticReranker.rerank`), chosen on the training part
@@ -155,7 +163,7 @@ def _version(package: str) -> str:
 def semantic_enabled(encoder: str = DEFAULT_ENCODER) -> bool:
     """Whether the semantic stage may run: not switched off by RESIDENT_BOT_SEMANTIC and
     the encoder's package installed (checked without importing it)."""
-    if os.environ.get(ENV, "").strip().lower() in _OFF:
+    if switch(os.environ.get(ENV, "")) is False:
         return False
     cls = ENCODERS.get(encoder)
     return cls is not None and importlib.util.find_spec(cls.module) is not None
