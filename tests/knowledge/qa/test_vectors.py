@@ -215,3 +215,45 @@ def test_passage_vectors_gather_missing_rows_as_nan() -> None:
     store.discard([1])
     assert 1 not in store
     assert len(store) == 1
+
+
+async def test_a_crash_in_the_middle_of_embedding_loses_nothing(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    class DiesOnSecondBatch(CharEncoder):
+        batches = 0
+
+        def encode_passages(self, texts):  # type: ignore[no-untyped-def]
+            type(self).batches += 1
+            if type(self).batches == 2:
+                raise RuntimeError("embedding worker died")
+            return super().encode_passages(texts)
+
+    kb = await _open(conn, DiesOnSecondBatch())
+    assert kb._filler is not None
+    kb._filler._batch = 1  # one passage a batch, so the crash comes part-way
+    (tmp_path / "rules.txt").write_text(DOC_V2, encoding="utf-8")
+    await kb.import_path(tmp_path / "rules.txt")
+    await kb.vectors_ready()  # returns once the filler gave up
+    passages = await _passage_ids(conn)
+    done = set(await _vector_rows(conn))
+    assert len(passages) >= 3
+    assert 0 < len(done) < len(passages)
+    # Questions are still answered meanwhile: passages without a vector rank by keywords.
+    assert kb.ask("狗粪谁清理", docs_only=True).results
+    await kb.close()
+
+    class Counting(CharEncoder):
+        passages = 0
+
+        def encode_passages(self, texts):  # type: ignore[no-untyped-def]
+            type(self).passages += len(texts)
+            return super().encode_passages(texts)
+
+    again = await _open(conn, Counting())  # the next start
+    try:
+        await again.vectors_ready()
+        assert set(await _vector_rows(conn)) == passages
+        assert Counting.passages == len(passages) - len(done)  # only what was missing
+    finally:
+        await again.close()
