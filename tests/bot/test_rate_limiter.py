@@ -52,7 +52,9 @@ async def test_background_is_spaced_evenly_and_uses_the_whole_window() -> None:
     assert sorted(gaps)[len(gaps) // 2] >= spacing * 0.9
     # The whole window is background's when nobody else asks: 16 in about 16 spacings.
     assert _max_in_any_window(background, 0.3) <= 5
-    assert background[-1] - background[0] < 16 * spacing
+    # (A fixed reserve of 2 would have taken some 26 spacings; the slack is for a loaded
+    # machine's late wake-ups.)
+    assert background[-1] - background[0] < 20 * spacing
 
 
 async def test_while_residents_ask_background_leaves_the_reserve() -> None:
@@ -68,19 +70,20 @@ async def test_while_residents_ask_background_leaves_the_reserve() -> None:
 
     bulk_tasks = [asyncio.create_task(bulk()) for _ in range(30)]
     await asyncio.sleep(0.05)
-    waits: list[float] = []
-    for _ in range(6):  # one reply a window: the reserve's worth
-        asked = loop.time()
-        await window.acquire()
-        stamps.append(loop.time())
-        waits.append(loop.time() - asked)
+    # The first reply may find the whole window background's and wait for a slot; from
+    # then on the reserve is kept, so a reply finds a slot free and takes it without
+    # waiting at all (its acquire finishes in its first step, whatever the machine's load).
+    asked = loop.time()
+    await window.acquire()
+    stamps.append(loop.time())
+    assert loop.time() - asked < window.period + 0.2
+    for _ in range(5):  # one reply a window: the reserve's worth
         await asyncio.sleep(window.period + 0.01)
+        reply = asyncio.create_task(window.acquire())
+        await asyncio.sleep(0)
+        assert reply.done()
+        stamps.append(loop.time())
     await asyncio.gather(*bulk_tasks)
-    spacing = window.period / window.count
-    # The first reply found the whole window background's: it waited about a spacing at
-    # most; from then on the reserve was kept and replies did not wait.
-    assert waits[0] <= 2 * spacing + 0.03
-    assert max(waits[1:]) < 0.02
     share = 5 - rate_limiter.BACKGROUND_RESERVE
     late = [t for t in background if t > background[0] + 2 * window.period]
     assert _max_in_any_window(late, 0.3) <= share
