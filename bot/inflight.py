@@ -69,7 +69,7 @@ class InFlightLimit:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self._release_slot()  # handed over just as we were cancelled
-            else:
+            elif waiter in self._waiters:  # a release may have dropped it already
                 self._waiters.remove(waiter)
             raise
 

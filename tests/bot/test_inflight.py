@@ -94,3 +94,17 @@ def test_bounds_are_checked() -> None:
         InFlightLimit(floor=0, ceiling=4)
     with pytest.raises(ValueError, match="ceiling"):
         InFlightLimit(floor=5, ceiling=4)
+
+
+async def test_a_waiter_cancelled_while_a_slot_frees_ends_cancelled() -> None:
+    limit = InFlightLimit(floor=1, ceiling=1)
+    await limit.acquire()
+    waiter = asyncio.create_task(limit.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()  # requested; the task has not run its except clause yet
+    limit.release(None)  # the release finds the cancelled waiter and drops it
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert limit.in_flight == 0
+    assert limit.waiting == 0
+    await limit.acquire()  # the slot is free
