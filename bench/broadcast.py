@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
+from bench.local_server import local_server
 from bot import rate_limiter
 from bot.application import build_application
 from bot.config import load_settings
@@ -51,7 +52,6 @@ from knowledge.notices.service import NoticeService
 from knowledge.notices.targets import Target
 from storage import chats_repo
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-token"
 TEXT = "【停水通知】明天 9:00–12:00 停水，请提前储水。"
 GROUP_BASE = -1003000000000
@@ -95,21 +95,8 @@ class RemoteApi:
 
 @asynccontextmanager
 async def server_process() -> AsyncIterator[RemoteApi]:
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.local_api", "--port", "0", "--token", TOKEN),
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        base_url = (await process.stdout.readline()).decode().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError(f"local Bot API server did not start: {base_url!r}")
-        async with httpx.AsyncClient(timeout=30) as client:
-            yield RemoteApi(base_url, client)
-    finally:
-        process.terminate()
-        await process.wait()
+    async with local_server(TOKEN) as (base_url, client):
+        yield RemoteApi(base_url, client)
 
 
 @dataclass

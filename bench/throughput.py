@@ -29,11 +29,11 @@ import httpx
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bench.local_server import local_server
 from bot.application import build_application
 from bot.config import load_settings
 from bot.runtime import running
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-token"
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -78,21 +78,8 @@ class RemoteApi:
 
 @asynccontextmanager
 async def server_process() -> AsyncIterator[RemoteApi]:
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.local_api", "--port", "0", "--token", TOKEN),
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        base_url = (await process.stdout.readline()).decode().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError(f"local Bot API server did not start: {base_url!r}")
-        async with httpx.AsyncClient(timeout=30) as client:
-            yield RemoteApi(base_url, client)
-    finally:
-        process.terminate()
-        await process.wait()
+    async with local_server(TOKEN) as (base_url, client):
+        yield RemoteApi(base_url, client)
 
 
 async def measure(make_app: Callable[[str], App], n: int, users: int, text: str) -> float:
