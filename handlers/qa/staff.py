@@ -315,11 +315,16 @@ async def _use_passage(update: Update, context: BotContext, qid: int, passage_id
             answer=taught.passage.text,
             source=taught.passage.source,
         )
-        try:
-            await context.bot.send_message(record.chat_id, notice)
-        except TelegramError as exc:
-            logger.info("Could not tell the asker of question %s: %s", qid, exc)
+        await _tell_asker(context, record.chat_id, notice, qid)
     return ConversationHandler.END
+
+
+async def _tell_asker(context: BotContext, chat_id: int, notice: str, qid: int) -> None:
+    """The resident who asked question `qid` hears the answer; a blocked bot is logged."""
+    try:
+        await context.bot.send_message(chat_id, notice)
+    except TelegramError as exc:
+        logger.info("Could not tell the asker of question %s: %s", qid, exc)
 
 
 async def pick_search(update: Update, context: BotContext) -> int:
@@ -377,10 +382,7 @@ async def faq_answer(update: Update, context: BotContext) -> int:
     await message.reply_text(t.FAQ_SAVED)
     if record.chat_id is not None and record.user_id != user_id:
         notice = t.ASKER_NOTICE.format(question=record.question[:100], answer=answer)
-        try:
-            await context.bot.send_message(record.chat_id, notice)
-        except TelegramError as exc:
-            logger.info("Could not tell the asker of question %s: %s", qid, exc)
+        await _tell_asker(context, record.chat_id, notice, qid)
     return ConversationHandler.END
 
 
