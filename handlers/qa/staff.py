@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -329,20 +330,16 @@ async def _tell_asker(context: BotContext, chat_id: int, notice: str, qid: int) 
 
 async def pick_search(update: Update, context: BotContext) -> int:
     """Words typed while picking: the passages they find, as buttons."""
-    message = update.effective_message
-    data = context.user_data if context.user_data is not None else {}
-    user_id = message.from_user.id if message and message.from_user else None
-    if message is None or message.text is None or PENDING_PICK not in data:
+    pending = _pending_text(update, context, PENDING_PICK)
+    if pending is None:
         return ConversationHandler.END
-    if not context.services.is_staff(user_id):
-        data.pop(PENDING_PICK, None)  # rights were revoked mid-flow
-        return ConversationHandler.END
+    message, text, data = pending
     qid = int(data[PENDING_PICK])
     if await context.services.questions().open_question(qid) is None:
         data.pop(PENDING_PICK, None)
         await message.reply_text(t.FAQ_CLOSED.format(qid=qid))
         return ConversationHandler.END
-    words = message.text.strip()
+    words = text.strip()
     found = context.services.questions().candidates(words)
     if not found:
         await message.reply_text(t.PICK_NONE)
@@ -350,6 +347,21 @@ async def pick_search(update: Update, context: BotContext) -> int:
     text, markup = _pick_list(qid, t.SEARCH_HEAD.format(words=words[:40], qid=qid), found)
     await message.reply_text(text, reply_markup=markup)
     return SEARCHING
+
+
+def _pending_text(
+    update: Update, context: BotContext, key: str
+) -> tuple[Message, str, dict[str, Any]] | None:
+    """(message, its text, user_data) when a staff member's text continues a flow waiting
+    under `key`; None otherwise, and the wait is dropped if their rights were revoked."""
+    message = update.effective_message
+    data = context.user_data if context.user_data is not None else {}
+    if message is None or message.text is None or key not in data:
+        return None
+    if not context.services.is_staff(message.from_user.id if message.from_user else None):
+        data.pop(key, None)  # rights were revoked mid-flow
+        return None
+    return message, message.text, data
 
 
 async def pick_not_text(update: Update, context: BotContext) -> int:
@@ -361,15 +373,12 @@ async def pick_not_text(update: Update, context: BotContext) -> int:
 
 async def faq_answer(update: Update, context: BotContext) -> int:
     """The staff member's answer: it becomes an FAQ entry and the asker is told."""
-    message = update.effective_message
-    data = context.user_data if context.user_data is not None else {}
-    user_id = message.from_user.id if message and message.from_user else None
-    if message is None or message.text is None or PENDING_FAQ not in data:
+    pending = _pending_text(update, context, PENDING_FAQ)
+    if pending is None:
         return ConversationHandler.END
-    if not context.services.is_staff(user_id):
-        data.pop(PENDING_FAQ, None)  # rights were revoked mid-flow
-        return ConversationHandler.END
-    answer = message.text.strip()
+    message, text, data = pending
+    user_id = message.from_user.id if message.from_user else None
+    answer = text.strip()
     if len(answer) > MAX_FAQ_ANSWER:
         await message.reply_text(t.FAQ_TOO_LONG.format(length=len(answer)))
         return WRITING_FAQ
