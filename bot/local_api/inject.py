@@ -19,7 +19,7 @@ from bot.local_api.objects import (
     sticker_object,
 )
 from bot.local_api.records import FailRule
-from bot.local_api.state import ApiState
+from bot.local_api.state import ApiState, Hold
 
 # A 1x1 transparent PNG, the default payload of send_photo.
 TINY_PNG = bytes.fromhex(
@@ -269,3 +269,9 @@ class InjectMixin:
         self._state.failures.append(
             FailRule(method, error_code, description, parameters, chat_id, times)
         )
+
+    def hold(self, method: str, *, chat_id: int | str | None = None) -> Hold:
+        """Carry out calls of ``method`` (only for ``chat_id`` if given) but answer them only
+        after ``release()`` of the returned hold; ``hold.held``: calls waiting now. Stopping
+        the server releases every hold."""
+        return self._state.hold(method, chat_id)

@@ -98,6 +98,7 @@ class LocalBotApi(InjectMixin, InspectMixin):
         if runner is None:
             return
         self._state.closing = True
+        self._state.release_holds()
         self._state.updates_changed.notify()
         await asyncio.sleep(0)  # let released getUpdates handlers answer
         await runner.cleanup()
@@ -164,6 +165,8 @@ class LocalBotApi(InjectMixin, InspectMixin):
         else:
             canonical, handler = _HANDLERS.get(method.lower(), (method, None))
         params = Params()
+        result: Any = None
+        error: ApiError | None = None
         try:
             params = await parse_request(request)
             if handler is None and canonical != "getUpdates":
@@ -172,12 +175,17 @@ class LocalBotApi(InjectMixin, InspectMixin):
             if failure is not None:
                 raise failure
             if handler is None:
-                result: Any = await self._get_updates(params)
+                result = await self._get_updates(params)
             else:
                 result = handler(state, params)
         except ApiError as exc:
-            state.record(canonical, params.loggable(), None, exc.to_dict())
-            return _json(exc.to_dict(), status=exc.error_code)
+            error = exc
+        hold = state.take_hold(canonical, params.values)
+        if hold is not None:  # carried out; the answer waits for hold.release()
+            await hold.wait()
+        if error is not None:
+            state.record(canonical, params.loggable(), None, error.to_dict())
+            return _json(error.to_dict(), status=error.error_code)
         state.record(canonical, params.loggable(), result, None)
         return _json({"ok": True, "result": result})
 

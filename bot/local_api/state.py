@@ -22,6 +22,42 @@ from bot.local_api.records import (
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
+class Hold:
+    """Holds back the answers to calls of ``method`` (optionally only for ``chat_id``): each
+    call is carried out (a message stored, visible to inspection) but answered only after
+    :meth:`release`. For races between a handler awaiting a method and other updates."""
+
+    def __init__(self, method: str, chat_id: int | str | None, notify: Notifier) -> None:
+        self.method = method
+        self.chat_id = chat_id
+        self.released = False
+        self.held = 0  # calls carried out and waiting for their answer now
+        self.total = 0  # calls held so far
+        self._calls_changed = notify
+        self._released = Notifier()
+
+    def matches(self, method: str, params: JSONDict) -> bool:
+        if self.released or self.method.lower() != method.lower():
+            return False
+        return self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id)
+
+    def release(self) -> None:
+        """Answer the held calls now; later calls are no longer held."""
+        self.released = True
+        self._released.notify()
+
+    async def wait(self) -> None:
+        """Called by the server with the call carried out; returns once released."""
+        self.held += 1
+        self.total += 1
+        self._calls_changed.notify()  # wakes inspection waiters: the message now exists
+        try:
+            while not self.released:
+                await self._released.wait(3600)
+        finally:
+            self.held -= 1
+
+
 @dataclass
 class ApiState:
     token: str
@@ -44,6 +80,7 @@ class ApiState:
     migrated: dict[int, int] = field(default_factory=dict)
     pinned: dict[int, list[int]] = field(default_factory=dict)
     failures: list[FailRule] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     commands: dict[str, list[JSONDict]] = field(default_factory=dict)
     menu_buttons: dict[str, JSONDict] = field(default_factory=dict)
@@ -233,3 +270,18 @@ class ApiState:
                 self.failures.remove(rule)
             return ApiError(rule.error_code, rule.description, rule.parameters)
         return None
+
+    def hold(self, method: str, chat_id: int | str | None = None) -> Hold:
+        hold = Hold(method, chat_id, self.calls_changed)
+        self.holds.append(hold)
+        return hold
+
+    def take_hold(self, method: str, params: JSONDict) -> Hold | None:
+        """The active hold on this call, if any (released holds are forgotten)."""
+        self.holds = [hold for hold in self.holds if not hold.released]
+        return next((hold for hold in self.holds if hold.matches(method, params)), None)
+
+    def release_holds(self) -> None:
+        for hold in self.holds:
+            hold.release()
+        self.holds.clear()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, PollAnswerHandler, PollHandler
 
@@ -16,6 +21,63 @@ from storage.clock import now_iso
 from storage.consult_polls_repo import PollRecord
 
 ANONYMOUS = "匿名"
+# How long an answer (or count update) for a not-yet-stored poll waits while a /poll is sent.
+UNKNOWN_POLL_WAIT = 10.0
+
+
+class _Sends:
+    """/poll sends under way in one Application, and a condition signalled when one ends.
+
+    sendPoll's answer and the poll's first answers race: updates of other users run
+    concurrently, so a resident's vote can be handled while the staff's handler still awaits
+    sendPoll, before the poll is stored (and the answer's row needs the poll's row)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.ended = asyncio.Condition()
+
+
+_SENDS: weakref.WeakKeyDictionary[object, _Sends] = weakref.WeakKeyDictionary()
+
+
+def _sends(context: BotContext) -> _Sends:
+    return _SENDS.setdefault(context.application, _Sends())
+
+
+@asynccontextmanager
+async def _sending(context: BotContext) -> AsyncIterator[None]:
+    """Mark a /poll send (sendPoll and storing the poll) in progress; ends even on error."""
+    sends = _sends(context)
+    sends.count += 1
+    try:
+        yield
+    finally:
+        sends.count -= 1
+        async with sends.ended:
+            sends.ended.notify_all()
+
+
+async def _known_poll(context: BotContext, poll_id: str) -> bool:
+    """Whether the poll is stored, waiting (bounded) for it while a /poll send is under way.
+
+    With no send in progress an unknown poll is dropped at once (e.g. a poll from before a
+    database reset). Waiting here holds back only this update's lanes: a ``poll_answer``'s
+    voter (ChatOrderedUpdateProcessor runs one user's updates in order, so only that voter's
+    next updates are delayed); a ``poll`` update has no chat or user and delays nothing."""
+    conn = context.services.db
+    sends = _sends(context)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + UNKNOWN_POLL_WAIT
+    async with sends.ended:  # checked under the lock, so no end of a send goes unnoticed
+        while await polls_repo.get_poll(conn, poll_id) is None:
+            remaining = deadline - loop.time()
+            if sends.count == 0 or remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(sends.ended.wait(), remaining)
+            except TimeoutError:
+                return False
+    return True
 
 
 async def poll_command(update: Update, context: BotContext) -> None:
@@ -34,16 +96,17 @@ async def poll_command(update: Update, context: BotContext) -> None:
     if not question or not 2 <= len(options) <= 10:
         await message.reply_text(t.POLL_USAGE)
         return
-    sent = await context.bot.send_poll(
-        chat.id, f"{question}（{t.POLL_HEAD}）"[:300], options, is_anonymous=anonymous
-    )
-    assert sent.poll is not None
-    await polls_repo.insert_poll(
-        context.services.db,
-        PollRecord(sent.poll.id, chat.id, sent.message_id, question, tuple(options), anonymous,
-                   tuple(0 for _ in options), message.from_user.id if message.from_user else 0,
-                   now_iso()),
-    )  # fmt: skip
+    async with _sending(context):  # answers arriving meanwhile wait for the poll's row
+        sent = await context.bot.send_poll(
+            chat.id, f"{question}（{t.POLL_HEAD}）"[:300], options, is_anonymous=anonymous
+        )
+        assert sent.poll is not None
+        await polls_repo.insert_poll(
+            context.services.db,
+            PollRecord(sent.poll.id, chat.id, sent.message_id, question, tuple(options),
+                       anonymous, tuple(0 for _ in options),
+                       message.from_user.id if message.from_user else 0, now_iso()),
+        )  # fmt: skip
 
 
 async def summaries(context: BotContext) -> str:
@@ -83,11 +146,10 @@ async def poll_answer(update: Update, context: BotContext) -> None:
     answer = update.poll_answer
     if answer is None or answer.user is None:
         return
-    conn = context.services.db
-    if await polls_repo.get_poll(conn, answer.poll_id) is None:
+    if not await _known_poll(context, answer.poll_id):
         return
     await polls_repo.save_poll_answer(
-        conn, answer.poll_id, answer.user.id, answer.option_ids, now_iso()
+        context.services.db, answer.poll_id, answer.user.id, answer.option_ids, now_iso()
     )
 
 
@@ -96,9 +158,10 @@ async def poll_update(update: Update, context: BotContext) -> None:
     poll = update.poll
     if poll is None:
         return
-    conn = context.services.db
-    if await polls_repo.get_poll(conn, poll.id) is not None:
-        await polls_repo.set_poll_counts(conn, poll.id, [o.voter_count for o in poll.options])
+    if await _known_poll(context, poll.id):
+        await polls_repo.set_poll_counts(
+            context.services.db, poll.id, [o.voter_count for o in poll.options]
+        )
 
 
 async def notify_command(update: Update, context: BotContext) -> None:

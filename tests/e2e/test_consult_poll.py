@@ -4,6 +4,7 @@ stored, and summarised by headcount and by linked household."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiosqlite
@@ -108,3 +109,79 @@ async def test_poll_usage(api: LocalBotApi, bot: ResidentApplication) -> None:
     api.send_text(admin, ADMIN, "/poll 只有问题|一个选项")
     assert (await api.next_message(admin.id))["text"] == t.POLL_USAGE
     assert not api.calls_to("sendPoll")
+
+
+async def _fetched(api: LocalBotApi, update_id: int) -> None:
+    """Wait until the bot's getUpdates has handed it the update."""
+    await api.wait_for_call(
+        "getUpdates", lambda c: any(u["update_id"] == update_id for u in c.result or [])
+    )
+
+
+async def test_answer_before_the_poll_is_stored_is_kept(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    """A vote handled while the staff's handler still awaits sendPoll waits for the poll's
+    row instead of being dropped (the server carries sendPoll out but holds its answer)."""
+    hold = api.hold("sendPoll")
+    api.send_text(GROUP, ADMIN, "/poll 周末义诊是否延长|延长|不延长")
+    poll_message = await api.next_message(GROUP.id)  # sent, but the bot has no answer yet
+    assert hold.held == 1
+    answer = api.vote(RESIDENT, poll_message, [1])
+    await _fetched(api, int(answer["update_id"]))
+    await asyncio.sleep(0.3)  # the bot handles the answer before the poll is stored
+    assert await rows(db, "SELECT count(*) FROM consult_polls") == [(0,)]
+
+    # meanwhile other chats are served
+    neighbour = api.private_chat(NEIGHBOUR)
+    api.send_text(neighbour, NEIGHBOUR, "/consultnotify")
+    assert (await api.next_message(neighbour.id, timeout=2))["text"] == t.NOTIFY_USAGE
+
+    hold.release()
+    poll_id = poll_message["poll"]["id"]
+
+    async def stored() -> bool:
+        return await _answers(db, poll_id) == [(RESIDENT.id, [1])]
+
+    await eventually(stored, timeout=3, what="the early answer stored")
+
+    async def counted() -> bool:  # the poll update (Telegram's counts) is kept too
+        found = await rows(db, "SELECT counts FROM consult_polls WHERE poll_id = ?", poll_id)
+        return bool(found) and json.loads(found[0][0]) == [0, 1]
+
+    await eventually(counted, timeout=3, what="the early counts stored")
+    admin = api.private_chat(ADMIN)
+    api.send_text(admin, ADMIN, "/poll")
+    none = t.POLL_HOUSEHOLDS.format(households=0)
+    assert (await api.next_message(admin.id))["text"] == (
+        f"「周末义诊是否延长」\n· 延长：0人{none}\n· 不延长：1人{none}"
+    )
+
+
+async def test_unknown_poll_answer_dropped_at_once(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    """With no /poll being sent (the last one failed) an answer to an unknown poll (here:
+    from before a database reset) is dropped at once: the voter is not held up."""
+    api.send_text(GROUP, ADMIN, "/poll 周末义诊是否延长|延长|不延长")
+    poll_message = await api.next_message(GROUP.id)
+
+    async def poll_saved() -> bool:
+        return await rows(db, "SELECT count(*) FROM consult_polls") == [(1,)]
+
+    await eventually(poll_saved, timeout=2, what="the poll stored")
+    await db.execute("DELETE FROM consult_polls")  # the database reset
+    await db.commit()
+    api.fail_next("sendPoll", error_code=400, description="Bad Request: not enough rights")
+    api.send_text(GROUP, ADMIN, "/poll 楼下是否增设快递柜|是|否")  # ends in an exception
+    await api.wait_for_call("sendPoll", lambda c: not c.ok)
+    await asyncio.sleep(0.2)  # the failed /poll handler finishes
+
+    resident = api.private_chat(RESIDENT)
+    api.vote(RESIDENT, poll_message, [0])
+    started = asyncio.get_running_loop().time()
+    api.send_text(resident, RESIDENT, "/consultnotify")  # queued behind the answer (same user)
+    assert (await api.next_message(resident.id, timeout=5))["text"] == t.NOTIFY_USAGE
+    assert asyncio.get_running_loop().time() - started < 2
+    assert await rows(db, "SELECT count(*) FROM consult_poll_answers") == [(0,)]
+    assert await rows(db, "SELECT count(*) FROM consult_polls") == [(0,)]
