@@ -5,7 +5,7 @@
 Phases:
   file       TicketService.submit for every ticket (validation, number, deadlines, event)
   baseline   the same ticket rows as raw executemany INSERTs (no service, one transaction)
-  export     knowledge/tickets/export.py to XLSX and to CSV (+ -events.csv)
+  export     knowledge/tickets/export/ to XLSX and to CSV (+ -events.csv)
   baseline   a plain csv.writer of the same ticket and event rows (no formatting)
 Exports run twice: once for their time (tracemalloc off, it slows Python down), once under
 tracemalloc for the peak of Python allocations. ru_maxrss is the process's peak RSS.

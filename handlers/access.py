@@ -13,6 +13,7 @@ from telegram import (
     Message,
     MessageEntity,
     Update,
+    User,
 )
 from telegram.ext import filters
 from telegram.helpers import create_deep_linked_url
@@ -21,9 +22,12 @@ from handlers import texts
 from handlers.context import BotContext
 from knowledge.throttle import Verdict
 from knowledge.upload_limits import MAX_UPLOAD_BYTES
+from storage import staff_repo
 
 # Handlers answer new messages only: an edit of an old message is not a new question.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+# Telegram allows 64 characters for each of the first and last name.
+MAX_STAFF_NAME = 129
 
 
 def is_private(update: Update) -> bool:
@@ -79,7 +83,8 @@ def strip_mention(text: str, username: str | None) -> str:
 async def ensure_staff(update: Update, context: BotContext) -> bool:
     """True for staff; otherwise tell the user plainly (and answer a pressed button)."""
     user = update.effective_user
-    if context.services.is_staff(user.id if user else None):
+    if user is not None and context.services.is_staff(user.id):
+        await remember_staff_name(context, user)
         return True
     await refuse(update, texts.NOT_STAFF)
     return False
@@ -87,10 +92,29 @@ async def ensure_staff(update: Update, context: BotContext) -> bool:
 
 async def ensure_admin(update: Update, context: BotContext) -> bool:
     user = update.effective_user
-    if context.services.is_admin(user.id if user else None):
+    if user is not None and context.services.is_admin(user.id):
+        await remember_staff_name(context, user)
         return True
     await refuse(update, texts.NOT_ADMIN)
     return False
+
+
+def staff_display_name(user: User) -> str:
+    """The Telegram first + last name, whitespace collapsed (a name is one line in a cell)."""
+    return " ".join(user.full_name.split())[:MAX_STAFF_NAME]
+
+
+async def remember_staff_name(context: BotContext, user: User) -> None:
+    """Keep a staff member's Telegram name for the exports, which name the staff who
+    handled a case beside their id. Called where a staff right was just granted, so only
+    staff names are kept; written only when it differs from the one this process last
+    stored (the cache), and the repository skips an unchanged name after a restart."""
+    name = staff_display_name(user)
+    cache = context.services.staff_names
+    if not name or cache.get(user.id) == name:
+        return
+    await staff_repo.set_staff_name(context.services.db, user.id, name)
+    cache[user.id] = name
 
 
 async def refuse(update: Update, text: str) -> None:
@@ -128,9 +152,11 @@ async def staff_upload(
     message = update.effective_message
     if message is None or message.document is None:
         return None
-    if not context.services.is_staff(message.from_user.id if message.from_user else None):
+    user = message.from_user
+    if user is None or not context.services.is_staff(user.id):
         await message.reply_text(not_staff)
         return None
+    await remember_staff_name(context, user)
     document = message.document
     if document.file_size and document.file_size > MAX_UPLOAD_BYTES:
         await message.reply_text(too_big)

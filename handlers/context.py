@@ -72,6 +72,8 @@ class Services:
     tickets: TicketService | None = None
     # Chats already recorded in this process: spares a write per incoming message.
     seen_chats: set[int] = field(default_factory=set)
+    # Staff display names already stored in this process: spares a write per update.
+    staff_names: dict[int, str] = field(default_factory=dict)
 
     @property
     def db(self) -> aiosqlite.Connection:

@@ -1,4 +1,4 @@
-"""Staff members added in chat, and the audit log of staff actions."""
+"""Staff members added in chat, their display names, and the audit log of staff actions."""
 
 from __future__ import annotations
 
@@ -40,6 +40,34 @@ async def list_staff(conn: aiosqlite.Connection) -> list[StaffMember]:
         "SELECT user_id, added_by, added_at FROM staff ORDER BY added_at, user_id"
     ) as cur:
         return [StaffMember(r[0], r[1], r[2]) async for r in cur]
+
+
+@dataclass(frozen=True)
+class StaffName:
+    user_id: int
+    display_name: str
+    updated_at: str
+
+
+async def set_staff_name(conn: aiosqlite.Connection, user_id: int, display_name: str) -> bool:
+    """Store a staff member's display name; False when it was already that (nothing
+    written). Names outlive `remove_staff`: tickets they handled still name them."""
+    cur = await conn.execute(
+        "INSERT INTO staff_names (user_id, display_name, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET"
+        " display_name = excluded.display_name, updated_at = excluded.updated_at"
+        " WHERE display_name IS NOT excluded.display_name",
+        (user_id, display_name, now_iso()),
+    )
+    return cur.rowcount > 0
+
+
+async def staff_names(conn: aiosqlite.Connection) -> list[StaffName]:
+    """Every stored name, current and former staff alike, by user id."""
+    async with conn.execute(
+        "SELECT user_id, display_name, updated_at FROM staff_names ORDER BY user_id"
+    ) as cur:
+        return [StaffName(r[0], r[1], r[2]) async for r in cur]
 
 
 async def record_audit(

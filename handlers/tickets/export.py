@@ -1,6 +1,8 @@
 """/export: staff download the complaint log (with its history sheet) or, with `needs`, the
 renovation demand list, as XLSX in private chat: the same files `resident-bot export`
-writes, through the one spreadsheet writer (formula-like cells neutralised there).
+writes, through the one spreadsheet writer (formula-like cells neutralised there). Staff
+who handled a case are named as 网格员小张（901）: the export reads the display names
+`handlers.access` keeps for staff (and kept for former staff).
 """
 
 from __future__ import annotations
