@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.consultations_repo import RosterRow
+from storage.db import transaction
 
 
 @dataclass(frozen=True)
@@ -92,16 +93,14 @@ async def append_vote(
     hasher: Hasher,
 ) -> VoteRow | None:
     """Append one event to the chain; None when the consultation is no longer published."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         async with conn.execute(
             "SELECT head_hash, events FROM consultations WHERE id = ? AND status = 'published'",
             (cid,),
         ) as cur:
             head = await cur.fetchone()
         if head is None:
-            await conn.execute("ROLLBACK")
-            return None
+            return None  # nothing written yet: the empty transaction commits as a no-op
         previous, seq = str(head[0]), int(head[1]) + 1
         digest = hasher(seq, previous)
         await conn.execute(
@@ -112,10 +111,6 @@ async def append_vote(
         await conn.execute(
             "UPDATE consultations SET head_hash = ?, events = ? WHERE id = ?", (digest, seq, cid)
         )
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
     return VoteRow(seq, household_id, option, at, user_id, via_chat, previous, digest)
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import transaction
+
 _COLUMNS = (
     "id, title, question, options, scope, rule, non_voters, show_tally, opens_at, closes_at,"
     " status, target, created_by, created_at, published_at, posted_at, genesis_hash,"
@@ -134,16 +136,14 @@ async def publish(
     genesis_hash: str,
 ) -> bool:
     """Freeze the roster and open the consultation; False unless it was a draft."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         cur = await conn.execute(
             "UPDATE consultations SET status = 'published', target = ?, published_at = ?,"
             " genesis_hash = ?, head_hash = ? WHERE id = ? AND status = 'draft'",
             (target, at, genesis_hash, genesis_hash, cid),
         )
         if cur.rowcount == 0:
-            await conn.execute("ROLLBACK")
-            return False
+            return False  # the update matched no row: the transaction commits as a no-op
         await conn.executemany(
             "INSERT INTO consult_roster (consultation_id, household_id, community, building,"
             " unit, room, area_centi, owner_key, unsold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -162,10 +162,6 @@ async def publish(
                 for r in roster
             ],
         )
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
     return True
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 import aiosqlite
 
 from storage.clock import now_iso
+from storage.db import transaction
 from storage.staff_repo import record_audit
 
 _SELECT = (
@@ -246,8 +247,7 @@ async def write_households(
 ) -> None:
     """One short transaction: insert, update (by id), delete (by id), and the audit rows."""
     now = now_iso()
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(conn):
         await conn.executemany(
             "INSERT INTO households (community_id, building, unit, room, area_centi, owners,"
             " phones, owner_key, unsold, created_at, updated_at)"
@@ -263,10 +263,6 @@ async def write_households(
         await conn.executemany("DELETE FROM households WHERE id = ?", [(i,) for i in deletes])
         for entry in audit:
             await record_audit(conn, entry.actor_id, entry.action, entry.target, entry.detail)
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
 
 
 async def set_owner_key(
@@ -274,9 +270,8 @@ async def set_owner_key(
 ) -> int:
     """Give these households one 业主编号; returns how many rows changed."""
     now = now_iso()
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        changed = 0
+    changed = 0
+    async with transaction(conn):
         for hid in household_ids:
             cur = await conn.execute(
                 "UPDATE households SET owner_key = ?, updated_at = ? WHERE id = ?",
@@ -284,8 +279,4 @@ async def set_owner_key(
             )
             changed += cur.rowcount
         await record_audit(conn, audit.actor_id, audit.action, audit.target, audit.detail)
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
     return changed
