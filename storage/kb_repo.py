@@ -1,37 +1,42 @@
-"""SQL for the knowledge base (tables `kb_*`, migration 0002). Returns dataclasses."""
+"""Knowledge-base documents and their sections (`kb_documents`, `kb_sections`, migration
+0002): written in short transactions, hidden until complete. Returns dataclasses.
+
+The other `kb_*` tables have their own modules: passages and FAQ entries
+`storage.kb_passages_repo`; raw index text, meta and staff-taught phrasings
+`storage.kb_index_repo`; what searches can see `storage.kb_visibility`. Their names are
+re-exported here (`name as name`) so `kb_repo.X` keeps reaching every one.
+"""
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
 from storage.db import transaction
-
-
-@dataclass(frozen=True)
-class NewPassage:
-    text: str
-    source: str
-    tokens: str
-    head_tokens: str
-    bigram_text: str
-    full_text: str | None = None
-    # The raw text tokens/head_tokens/bigram_text were computed from (migration 0004).
-    body_source: str = ""
-    head_source: str = ""
-    bigram_source: str = ""
-
-
-@dataclass(frozen=True)
-class IndexSources:
-    id: int
-    body: str
-    head: str
-    bigram: str
+from storage.kb_index_repo import IndexSources as IndexSources
+from storage.kb_index_repo import Phrasing as Phrasing
+from storage.kb_index_repo import add_phrasing as add_phrasing
+from storage.kb_index_repo import carry_phrasings
+from storage.kb_index_repo import generation as generation
+from storage.kb_index_repo import get_meta as get_meta
+from storage.kb_index_repo import index_sources as index_sources
+from storage.kb_index_repo import load_phrasings as load_phrasings
+from storage.kb_index_repo import update_index_terms as update_index_terms
+from storage.kb_passages_repo import NewPassage as NewPassage
+from storage.kb_passages_repo import SectionText as SectionText
+from storage.kb_passages_repo import StoredPassage as StoredPassage
+from storage.kb_passages_repo import insert_faq as insert_faq
+from storage.kb_passages_repo import iter_passages as iter_passages
+from storage.kb_passages_repo import load_passages as load_passages
+from storage.kb_passages_repo import passages_of_document as passages_of_document
+from storage.kb_passages_repo import replace_bundled_faq as replace_bundled_faq
+from storage.kb_passages_repo import section_text as section_text
+from storage.kb_visibility import HIDDEN_PREFIX, VISIBLE_DOCUMENT
+from storage.kb_visibility import visible_passages as visible_passages
 
 
 @dataclass(frozen=True)
@@ -39,18 +44,6 @@ class NewSection:
     heading_path: tuple[str, ...]
     text: str
     passages: Sequence[NewPassage]
-
-
-@dataclass(frozen=True)
-class StoredPassage:
-    id: int
-    kind: str
-    doc_id: int | None
-    text: str
-    source: str
-    tokens: str
-    head_tokens: str
-    bigram_text: str
 
 
 @dataclass(frozen=True)
@@ -63,77 +56,14 @@ class DocumentRow:
     imported_at: str
 
 
-@dataclass(frozen=True)
-class SectionText:
-    source: str
-    text: str
-
-
-_PASSAGE_COLUMNS = "id, kind, doc_id, text, source, tokens, head_tokens, bigram_text"
-
-
-def _passage(row: aiosqlite.Row) -> StoredPassage:
-    return StoredPassage(
-        id=int(row["id"]),
-        kind=str(row["kind"]),
-        doc_id=None if row["doc_id"] is None else int(row["doc_id"]),
-        text=str(row["text"]),
-        source=str(row["source"]),
-        tokens=str(row["tokens"]),
-        head_tokens=str(row["head_tokens"]),
-        bigram_text=str(row["bigram_text"]),
-    )
-
-
-# A document being written or removed in several short transactions carries a filename
-# starting with "/", which no real file name has (imports keep only `Path(name).name`): it
-# is invisible to search, listings and replacement until `finish_document` gives it its
-# real name in one statement, and `purge_unfinished` clears any left by a crash.
-_HIDDEN = "/"
-_VISIBLE = "filename NOT LIKE '/%'"
-
-
-def visible_passages(alias: str = "") -> str:
-    """The SQL condition for passages searches can see (an FAQ entry, or a passage of a
-    document not hidden), on kb_passages under `alias` if given."""
-    doc_id = f"{alias}.doc_id" if alias else "doc_id"
-    return f"({doc_id} IS NULL OR {doc_id} IN (SELECT id FROM kb_documents WHERE {_VISIBLE}))"
-
-
-_VISIBLE_PASSAGE = visible_passages()
-
 # Rows per write transaction: other writers (questions, conversation state) wait at most
 # one batch, a few milliseconds, instead of a whole document.
 BATCH_ROWS = 500
 
 
-async def load_passages(conn: aiosqlite.Connection) -> list[StoredPassage]:
-    """The visible passages in id order, all at once."""
-    return [p async for batch in iter_passages(conn) for p in batch]
-
-
-async def iter_passages(
-    conn: aiosqlite.Connection, batch_rows: int = 2000
-) -> AsyncIterator[list[StoredPassage]]:
-    """The visible passages in id order, `batch_rows` at a time: building the index from
-    one list of all of them held ~100 MB more at 100k passages."""
-    async with conn.execute(
-        f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE {_VISIBLE_PASSAGE} ORDER BY id"
-    ) as cur:
-        while rows := await cur.fetchmany(batch_rows):
-            yield [_passage(row) for row in rows]
-
-
-async def passages_of_document(conn: aiosqlite.Connection, doc_id: int) -> list[StoredPassage]:
-    async with conn.execute(
-        f"SELECT {_PASSAGE_COLUMNS} FROM kb_passages WHERE doc_id = ? ORDER BY id", (doc_id,)
-    ) as cur:
-        return [_passage(row) for row in await cur.fetchall()]
-
-
 async def find_document_ids(conn: aiosqlite.Connection, filename: str, title: str) -> list[int]:
     async with conn.execute(
-        f"SELECT id FROM kb_documents WHERE (filename = ? OR title = ?) AND {_VISIBLE}",
+        f"SELECT id FROM kb_documents WHERE (filename = ? OR title = ?) AND {VISIBLE_DOCUMENT}",
         (filename, title),
     ) as cur:
         return [int(row[0]) for row in await cur.fetchall()]
@@ -174,29 +104,10 @@ async def replace_document(
         await _purge(conn, doc_id, batch_rows)
         raise
     if old_ids:
-        await _carry_phrasings(conn, old_ids, doc_id)
+        await carry_phrasings(conn, old_ids, doc_id)
     for old in old_ids:
         await _purge(conn, old, batch_rows)
     return doc_id, old_ids
-
-
-async def _carry_phrasings(
-    conn: aiosqlite.Connection, old_ids: Sequence[int], new_id: int
-) -> None:
-    """Staff-taught phrasings of a replaced document's passages move to the new version's
-    passage with the same text, or else the first one under the same heading path; a
-    phrasing whose passage has neither is deleted with it."""
-    marks = ",".join("?" * len(old_ids))
-    match = (
-        "SELECT n.id FROM kb_passages AS n JOIN kb_passages AS o ON o.id = kb_phrasings.passage_id"
-        " WHERE n.doc_id = ? AND n.{column} = o.{column} ORDER BY n.id LIMIT 1"
-    )
-    by_text, by_source = match.format(column="text"), match.format(column="source")
-    await conn.execute(
-        f"UPDATE kb_phrasings SET passage_id = COALESCE(({by_text}), ({by_source}), passage_id)"
-        f" WHERE passage_id IN (SELECT id FROM kb_passages WHERE doc_id IN ({marks}))",
-        (new_id, new_id, *old_ids),
-    )
 
 
 async def start_document(
@@ -204,7 +115,12 @@ async def start_document(
 ) -> int:
     cur = await conn.execute(
         "INSERT INTO kb_documents (title, filename, sha256, imported_at) VALUES (?, ?, ?, ?)",
-        (title, f"{_HIDDEN}importing/{secrets.token_hex(8)}/{filename}", sha256, imported_at),
+        (
+            title,
+            f"{HIDDEN_PREFIX}importing/{secrets.token_hex(8)}/{filename}",
+            sha256,
+            imported_at,
+        ),
     )
     return int(cur.lastrowid or 0)
 
@@ -301,7 +217,7 @@ async def finish_document(
         for old in old_ids:
             await conn.execute(
                 "UPDATE kb_documents SET filename = ? WHERE id = ?",
-                (f"{_HIDDEN}removing/{old}", old),
+                (f"{HIDDEN_PREFIX}removing/{old}", old),
             )
         cur = await conn.execute(
             "UPDATE kb_documents SET filename = ? WHERE id = ?", (filename, doc_id)
@@ -327,7 +243,7 @@ async def _purge(conn: aiosqlite.Connection, doc_id: int, batch_rows: int = BATC
 
 async def purge_unfinished(conn: aiosqlite.Connection) -> int:
     """Remove documents a crash left half written or half removed; returns how many."""
-    async with conn.execute(f"SELECT id FROM kb_documents WHERE NOT ({_VISIBLE})") as cur:
+    async with conn.execute(f"SELECT id FROM kb_documents WHERE NOT ({VISIBLE_DOCUMENT})") as cur:
         ids = [int(row[0]) for row in await cur.fetchall()]
     for doc_id in ids:
         await _purge(conn, doc_id)
@@ -337,8 +253,8 @@ async def purge_unfinished(conn: aiosqlite.Connection) -> int:
 async def delete_document(conn: aiosqlite.Connection, doc_id: int) -> bool:
     """Hide the document in one statement, then delete its rows in short transactions."""
     cur = await conn.execute(
-        f"UPDATE kb_documents SET filename = ? WHERE id = ? AND {_VISIBLE}",
-        (f"{_HIDDEN}removing/{doc_id}", doc_id),
+        f"UPDATE kb_documents SET filename = ? WHERE id = ? AND {VISIBLE_DOCUMENT}",
+        (f"{HIDDEN_PREFIX}removing/{doc_id}", doc_id),
     )
     if not cur.rowcount:
         return False
@@ -351,7 +267,7 @@ async def list_documents(conn: aiosqlite.Connection) -> list[DocumentRow]:
         "SELECT d.id, d.title, d.filename, d.imported_at,"
         " (SELECT COUNT(*) FROM kb_sections s WHERE s.doc_id = d.id) AS n_sections,"
         " (SELECT COUNT(*) FROM kb_passages p WHERE p.doc_id = d.id) AS n_passages"
-        f" FROM kb_documents d WHERE {_VISIBLE} ORDER BY d.id"
+        f" FROM kb_documents d WHERE {VISIBLE_DOCUMENT} ORDER BY d.id"
     ) as cur:
         return [
             DocumentRow(
@@ -364,180 +280,3 @@ async def list_documents(conn: aiosqlite.Connection) -> list[DocumentRow]:
             )
             for r in await cur.fetchall()
         ]
-
-
-async def section_text(conn: aiosqlite.Connection, passage_id: int) -> SectionText | None:
-    async with conn.execute(
-        "SELECT p.kind, p.source, p.text, p.full_text, s.text AS section"
-        " FROM kb_passages p LEFT JOIN kb_sections s ON s.id = p.section_id WHERE p.id = ?",
-        (passage_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return None
-    body = row["section"] if row["kind"] == "doc" else row["full_text"]
-    return SectionText(source=str(row["source"]), text=str(body or row["text"]))
-
-
-async def insert_faq(
-    conn: aiosqlite.Connection,
-    passages: Sequence[tuple[NewPassage, str | None]],
-    *,
-    origin: str,
-    created_at: str,
-    created_by: int | None = None,
-) -> list[int]:
-    """Insert FAQ passages (each with its FAQ key) in one transaction; return their ids."""
-    ids: list[int] = []
-    async with transaction(conn):
-        for p, key in passages:
-            cur = await conn.execute(
-                "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
-                " bigram_text, origin, faq_key, created_by, created_at, body_source,"
-                " head_source, bigram_source)"
-                " VALUES ('faq', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    p.text,
-                    p.full_text,
-                    p.source,
-                    p.tokens,
-                    p.head_tokens,
-                    p.bigram_text,
-                    origin,
-                    key,
-                    created_by,
-                    created_at,
-                    p.body_source,
-                    p.head_source,
-                    p.bigram_source,
-                ),
-            )
-            ids.append(int(cur.lastrowid or 0))
-    return ids
-
-
-async def replace_bundled_faq(
-    conn: aiosqlite.Connection,
-    passages: Sequence[tuple[NewPassage, str | None]],
-    *,
-    faq_hash: str,
-    created_at: str,
-) -> None:
-    """Swap the bundled FAQ for a new version and record its hash, atomically."""
-    async with transaction(conn):
-        await conn.execute("DELETE FROM kb_passages WHERE origin = 'bundled'")
-        await conn.executemany(
-            "INSERT INTO kb_passages (kind, text, full_text, source, tokens, head_tokens,"
-            " bigram_text, origin, faq_key, created_at, body_source, head_source, bigram_source)"
-            " VALUES ('faq', ?, ?, ?, ?, ?, ?, 'bundled', ?, ?, ?, ?, ?)",
-            [
-                (
-                    p.text,
-                    p.full_text,
-                    p.source,
-                    p.tokens,
-                    p.head_tokens,
-                    p.bigram_text,
-                    key,
-                    created_at,
-                    p.body_source,
-                    p.head_source,
-                    p.bigram_source,
-                )
-                for p, key in passages
-            ],
-        )
-        await conn.execute(
-            "INSERT INTO kb_meta (key, value) VALUES ('bundled_faq_hash', ?)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (faq_hash,),
-        )
-
-
-async def index_sources(conn: aiosqlite.Connection) -> list[IndexSources]:
-    """Every passage's raw index text; rows from before migration 0004 have none."""
-    async with conn.execute(
-        "SELECT id, body_source, head_source, bigram_source FROM kb_passages"
-        " WHERE body_source != '' ORDER BY id"
-    ) as cur:
-        return [
-            IndexSources(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()
-        ]
-
-
-async def update_index_terms(
-    conn: aiosqlite.Connection,
-    rows: Sequence[tuple[int, str, str, str]],
-    *,
-    fingerprint: str,
-    phrasings: Sequence[tuple[int, str]] = (),
-) -> None:
-    """Store re-tokenised (id, tokens, head_tokens, bigram_text) of passages, (id, tokens)
-    of staff-taught phrasings, and the tokenizer used, in one transaction."""
-    async with transaction(conn):
-        await conn.executemany(
-            "UPDATE kb_passages SET tokens = ?, head_tokens = ?, bigram_text = ? WHERE id = ?",
-            [(tokens, head, bigram, pid) for pid, tokens, head, bigram in rows],
-        )
-        await conn.executemany(
-            "UPDATE kb_phrasings SET tokens = ? WHERE id = ?",
-            [(tokens, pid) for pid, tokens in phrasings],
-        )
-        await _set_meta(conn, "tokenizer", fingerprint)
-
-
-async def _set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
-    await conn.execute(
-        "INSERT INTO kb_meta (key, value) VALUES (?, ?)"
-        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )
-
-
-async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
-    async with conn.execute("SELECT value FROM kb_meta WHERE key = ?", (key,)) as cur:
-        row = await cur.fetchone()
-    return None if row is None else str(row[0])
-
-
-# --- staff-taught phrasings (migration 0013) ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Phrasing:
-    id: int
-    passage_id: int
-    text: str
-    tokens: str
-
-
-async def add_phrasing(
-    conn: aiosqlite.Connection,
-    *,
-    passage_id: int,
-    text: str,
-    tokens: str,
-    question_id: int | None,
-    created_by: int | None,
-    created_at: str,
-) -> int | None:
-    """Store a question as another phrasing of a visible passage; None if it is gone."""
-    cur = await conn.execute(
-        "INSERT INTO kb_phrasings (passage_id, question_id, text, tokens, created_by,"
-        f" created_at) SELECT id, ?, ?, ?, ?, ? FROM kb_passages WHERE id = ? AND"
-        f" {_VISIBLE_PASSAGE}",
-        (question_id, text, tokens, created_by, created_at, passage_id),
-    )
-    return int(cur.lastrowid) if cur.rowcount and cur.lastrowid else None
-
-
-async def load_phrasings(conn: aiosqlite.Connection) -> list[Phrasing]:
-    async with conn.execute(
-        "SELECT id, passage_id, text, tokens FROM kb_phrasings ORDER BY id"
-    ) as cur:
-        return [Phrasing(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()]
-
-
-async def generation(conn: aiosqlite.Connection) -> str:
-    """The passages' generation (bumped by triggers on every write, migration 0013)."""
-    return await get_meta(conn, "generation") or "0"

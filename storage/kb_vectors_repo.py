@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.db import transaction
-from storage.kb_repo import visible_passages
+from storage.kb_visibility import visible_passages
 
 # Passages searches can see, on alias `p`.
 _VISIBLE = visible_passages("p")

@@ -1,22 +1,24 @@
-"""Tickets, their events, photos and followers; the day sequence; secrets and leaving.
+"""Tickets and their photos; the day sequence; leaving.
 
 Times are aware datetimes in the dataclasses and ISO 8601 UTC text on disk (seconds), so
 text comparison in SQL orders them. Statuses and actions are plain strings here: the state
-machine that decides them is `knowledge/tickets/lifecycle.py`. Renovation needs, blocks and
-staff cards have their own modules (`ticket_needs_repo`, `ticket_blocks_repo`,
-`ticket_cards_repo`), and the row dataclasses theirs (`ticket_rows`); their names are
-re-exported here (`name as name`) so `tickets_repo.X` keeps reaching every ticket table.
+machine that decides them is `knowledge/tickets/lifecycle.py`. Events, followers,
+renovation needs, blocks and staff cards have their own modules (`ticket_events_repo`,
+`ticket_followers_repo`, `ticket_needs_repo`, `ticket_blocks_repo`, `ticket_cards_repo`),
+the row dataclasses theirs (`ticket_rows`), and the pseudonym secret its own
+(`deployment_secrets_repo`); their names are re-exported here (`name as name`) so
+`tickets_repo.X` keeps reaching every ticket table.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import aiosqlite
 
 from storage.db import transaction as transaction  # the ticket services open theirs here
+from storage.deployment_secrets_repo import deployment_secret as deployment_secret
 from storage.ticket_blocks_repo import Block as Block
 from storage.ticket_blocks_repo import block_user as block_user
 from storage.ticket_blocks_repo import get_block as get_block
@@ -24,18 +26,19 @@ from storage.ticket_blocks_repo import unblock_user as unblock_user
 from storage.ticket_cards_repo import add_cards as add_cards
 from storage.ticket_cards_repo import cards as cards
 from storage.ticket_cards_repo import forget_cards as forget_cards
+from storage.ticket_events_repo import events as events
+from storage.ticket_events_repo import events_for as events_for
+from storage.ticket_events_repo import insert_event as insert_event
+from storage.ticket_followers_repo import add_follower as add_follower
+from storage.ticket_followers_repo import followers as followers
+from storage.ticket_followers_repo import is_follower as is_follower
+from storage.ticket_followers_repo import remove_follower as remove_follower
 from storage.ticket_needs_repo import Need as Need
 from storage.ticket_needs_repo import current_need as current_need
 from storage.ticket_needs_repo import current_needs as current_needs
 from storage.ticket_needs_repo import need_history as need_history
 from storage.ticket_needs_repo import save_need as save_need
-from storage.ticket_rows import (
-    EVENT_COLUMNS,
-    TICKET_COLUMNS,
-    event_from_row,
-    require_iso,
-    ticket_from_row,
-)
+from storage.ticket_rows import TICKET_COLUMNS, ticket_from_row
 from storage.ticket_rows import Event as Event
 from storage.ticket_rows import NewTicket as NewTicket
 from storage.ticket_rows import Ticket as Ticket
@@ -269,123 +272,7 @@ async def settled_before(
     )
 
 
-# --- events, photos, followers --------------------------------------------------------
-
-
-async def insert_event(
-    conn: aiosqlite.Connection,
-    ticket_id: int,
-    *,
-    at: datetime,
-    action: str,
-    actor_id: int | None,
-    actor_role: str,
-    from_status: str | None,
-    to_status: str,
-    note: str = "",
-    reason: str | None = None,
-    assignee_id: int | None = None,
-) -> Event:
-    cur = await conn.execute(
-        "INSERT INTO ticket_events (ticket_id, at, action, actor_id, actor_role, from_status,"
-        " to_status, note, reason, assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            ticket_id,
-            iso(at),
-            action,
-            actor_id,
-            actor_role,
-            from_status,
-            to_status,
-            note,
-            reason,
-            assignee_id,
-        ),
-    )
-    assert cur.lastrowid is not None
-    return Event(
-        cur.lastrowid,
-        ticket_id,
-        require_iso(iso(at)),
-        action,
-        actor_id,
-        actor_role,
-        from_status,
-        to_status,
-        note,
-        reason,
-        assignee_id,
-    )
-
-
-async def events(conn: aiosqlite.Connection, ticket_id: int) -> list[Event]:
-    async with conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM ticket_events WHERE ticket_id = ? ORDER BY id",
-        (ticket_id,),
-    ) as cur:
-        return [event_from_row(r) for r in await cur.fetchall()]
-
-
-async def events_for(conn: aiosqlite.Connection, ticket_ids: Sequence[int]) -> list[Event]:
-    """Events of these tickets, by ticket then time (chunked under SQLite's variable cap)."""
-    out: list[Event] = []
-    for start in range(0, len(ticket_ids), 500):
-        chunk = list(ticket_ids[start : start + 500])
-        async with conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM ticket_events WHERE ticket_id IN"
-            f" ({','.join('?' * len(chunk))}) ORDER BY ticket_id, id",
-            chunk,
-        ) as cur:
-            out.extend(event_from_row(r) for r in await cur.fetchall())
-    return out
-
-
-async def add_follower(
-    conn: aiosqlite.Connection, ticket_id: int, user_id: int, at: datetime
-) -> bool:
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO ticket_followers (ticket_id, user_id, at) VALUES (?, ?, ?)",
-        (ticket_id, user_id, iso(at)),
-    )
-    return cur.rowcount > 0
-
-
-async def remove_follower(conn: aiosqlite.Connection, ticket_id: int, user_id: int) -> bool:
-    cur = await conn.execute(
-        "DELETE FROM ticket_followers WHERE ticket_id = ? AND user_id = ?", (ticket_id, user_id)
-    )
-    return cur.rowcount > 0
-
-
-async def followers(conn: aiosqlite.Connection, ticket_id: int) -> list[int]:
-    async with conn.execute(
-        "SELECT user_id FROM ticket_followers WHERE ticket_id = ? ORDER BY at, user_id",
-        (ticket_id,),
-    ) as cur:
-        return [int(r[0]) for r in await cur.fetchall()]
-
-
-async def is_follower(conn: aiosqlite.Connection, ticket_id: int, user_id: int) -> bool:
-    async with conn.execute(
-        "SELECT 1 FROM ticket_followers WHERE ticket_id = ? AND user_id = ?",
-        (ticket_id, user_id),
-    ) as cur:
-        return await cur.fetchone() is not None
-
-
-# --- secrets and leaving --------------------------------------------------------------
-
-
-async def deployment_secret(conn: aiosqlite.Connection, name: str) -> bytes:
-    """A random 32-byte secret created on first use and kept in the database."""
-    await conn.execute(
-        "INSERT OR IGNORE INTO deployment_secrets (name, value) VALUES (?, ?)",
-        (name, secrets.token_hex(32)),
-    )
-    async with conn.execute("SELECT value FROM deployment_secrets WHERE name = ?", (name,)) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return bytes.fromhex(str(row[0]))
+# --- leaving --------------------------------------------------------------------------
 
 
 async def forget_user(conn: aiosqlite.Connection, user_id: int) -> None:
