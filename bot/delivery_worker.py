@@ -5,14 +5,8 @@ limiter: the composition root builds it, starts it in `post_init`, stops it in
 `post_shutdown`; it sends through `app.bot` (so through the shared ChatRateLimiter as well)
 and handles no updates.
 
-Pacing, all in memory and checked before a row is claimed, so a row waiting for its group
-never holds up rows for other chats:
-- overall: a sliding log at `send_rate` per window of the shared limiter (1 s and its
-  margin), evenly spaced; replies to residents take their turn first in that limiter, so the
-  total is never above the limit in any window;
-- each group: 18 sends in any 60 s (Telegram allows 20; replies in the group need room);
-- each chat: 1 send per second; a chat answered 429 waits its `retry_after`, and when three
-  chats are answered 429 within 2 s everything waits (the bot as a whole is over the limit).
+Pacing (overall, per group, per chat, after 429s) is in `bot/delivery_pacing.py`, checked
+before a row is claimed; the requests themselves in `bot/delivery_requests.py`.
 
 Crash semantics: a row is marked `sending` before its request and `sent` (with Telegram's
 message id) after it. At start, rows still `sending` were in flight when the process died;
@@ -24,26 +18,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ExtBot
 
-from bot import rate_limiter
-from handlers.notices import broadcast
-from knowledge.notices.delivery import (
-    Action,
-    ErrorKind,
-    Refusal,
-    SendWindow,
-    decide,
-)
+from bot import delivery_requests
+from bot.delivery_pacing import DeliveryLimits as DeliveryLimits  # callers build it from here
+from bot.delivery_pacing import DeliveryPacing
+from handlers.notices import reports
+from knowledge.notices.delivery import Action, ErrorKind, Refusal, decide
 from knowledge.notices.service import NoticeService
 from storage import notices_repo, outbox_repo
 from storage.clock import utc_now
@@ -57,19 +44,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ReportHook = Callable[[int], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class DeliveryLimits:
-    send_rate: int = 30  # RESIDENT_BOT_SEND_RATE
-    group: tuple[int, float] = (18, 60.0)
-    chat: tuple[int, float] = (1, 1.0)
-    paid: bool = False  # allow_paid_broadcast: Telegram bills sends above 30/s
-    poll: float = 1.0  # how often to look for rows another process (the CLI) queued
-    batch: int = 200
-    max_in_flight: int = 64
-    flood_chats: int = 3
-    flood_window: float = 2.0
 
 
 class DeliveryWorker:
@@ -87,18 +61,7 @@ class DeliveryWorker:
         self.notices = notices
         self.limits = limits or DeliveryLimits()
         self.on_finished = on_finished
-        rate = self.limits.send_rate
-        # The shared limiter's window (a little over 1 s) and its even spacing: a row claimed
-        # faster than the limiter lets background sends out would only wait there, already
-        # `sending`. The limiter spaces them evenly and makes up for a late one (a busy loop),
-        # so here half its spacing only stops bunches; replies to residents go first there.
-        period = rate_limiter.WINDOW_MARGIN
-        self._overall = SendWindow(rate, period, spacing=0.5 * period / rate)
-        self._groups: dict[int, SendWindow] = {}
-        self._chats: dict[int, SendWindow] = {}
-        self._paused: dict[int, float] = {}
-        self._paused_all = 0.0
-        self._recent_429: deque[tuple[float, int]] = deque()
+        self._pacing = DeliveryPacing(self.limits)
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._started_notices: set[int] = set()
         self._wake = asyncio.Event()
@@ -154,9 +117,8 @@ class DeliveryWorker:
     async def _drain_once(self, loop: asyncio.AbstractEventLoop) -> float | None:
         """Claim what may go now; return how long to sleep (None: look again at once)."""
         conn = await self.database.get()
-        now = loop.time()
-        waiting = set(self._paused) | set(self._chats) | set(self._groups)
-        blocked = [c for c in waiting if self._chat_wait(c, now)]
+        pacing = self._pacing
+        blocked = pacing.blocked_chats(loop.time())
         rows = await outbox_repo.due_rows(
             conn, limit=self.limits.batch, exclude=list(self._in_flight), exclude_chats=blocked
         )
@@ -165,20 +127,16 @@ class DeliveryWorker:
         dispatched = 0
         for row in rows:
             now = loop.time()
-            if self._chat_wait(row.chat_id, now) > 0:
+            if pacing.chat_wait(row.chat_id, now) > 0:
                 continue
-            overall = max(self._overall.wait_time(now), self._paused_all - now)
+            overall = pacing.overall_wait(now)
             if overall > 0:
                 await asyncio.sleep(overall)
                 now = loop.time()
-                if self._chat_wait(row.chat_id, now) > 0 or self._paused_all > now:
+                if pacing.chat_wait(row.chat_id, now) > 0 or pacing.all_paused(now):
                     continue
             await self._slots.acquire()
-            now = loop.time()
-            self._overall.record(now)
-            self._window(self._chats, row.chat_id, self.limits.chat).record(now)
-            if row.chat_id < 0:
-                self._window(self._groups, row.chat_id, self.limits.group).record(now)
+            pacing.record(row.chat_id, loop.time())
             self._in_flight[row.id] = asyncio.create_task(self._deliver(row))
             dispatched += 1
         return None if dispatched else 0.05
@@ -193,35 +151,6 @@ class DeliveryWorker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
-
-    def _window(
-        self, table: dict[int, SendWindow], chat_id: int, rule: tuple[int, float]
-    ) -> SendWindow:
-        window = table.get(chat_id)
-        if window is None:
-            window = table[chat_id] = SendWindow(rule[0], rule[1])
-        return window
-
-    def _chat_wait(self, chat_id: int, now: float) -> float:
-        wait = self._paused.get(chat_id, 0.0) - now
-        chat = self._chats.get(chat_id)
-        if chat is not None:
-            wait = max(wait, chat.wait_time(now))
-        group = self._groups.get(chat_id)
-        if group is not None:
-            wait = max(wait, group.wait_time(now))
-        if wait <= 0:
-            self._forget_idle(chat_id, now)
-        return max(wait, 0.0)
-
-    def _forget_idle(self, chat_id: int, now: float) -> None:
-        self._paused.pop(chat_id, None)
-        chat = self._chats.get(chat_id)
-        if chat is not None and chat.idle(now):
-            del self._chats[chat_id]
-        group = self._groups.get(chat_id)
-        if group is not None and group.idle(now):
-            del self._groups[chat_id]
 
     # ------------------------------------------------------------------ one row
     async def _deliver(self, row: OutboxRow) -> None:
@@ -243,7 +172,9 @@ class DeliveryWorker:
             await notices_repo.mark_started(conn, row.notice_id)
         attempts = row.attempts + 1
         try:
-            message = await self._send(row.chat_id, row.payload)
+            message = await delivery_requests.send_payload(
+                self.bot, row.chat_id, row.payload, paid=self.limits.paid
+            )
         except RetryAfter as exc:
             refusal = Refusal(ErrorKind.FLOOD, str(exc), exc._retry_after.total_seconds())
         except ChatMigrated as exc:
@@ -259,7 +190,7 @@ class DeliveryWorker:
         else:
             await outbox_repo.mark_sent(conn, row.id, message.message_id)
             if row.payload.get("pin"):
-                await self._pin(row.chat_id, message.message_id)
+                await delivery_requests.pin(self.bot, row.chat_id, message.message_id)
             return
         await self._refused(row, refusal, attempts)
 
@@ -271,7 +202,7 @@ class DeliveryWorker:
         when = utc_now() + timedelta(seconds=decision.delay)
         match decision.action:
             case Action.RETRY_AFTER:
-                self._flood(row.chat_id, decision.delay)
+                self._pacing.flood(row.chat_id, decision.delay, asyncio.get_running_loop().time())
                 await outbox_repo.requeue(
                     conn, row.id, not_before=when, error=refusal.description, count_attempt=False
                 )
@@ -308,53 +239,6 @@ class DeliveryWorker:
                 if decision.chat_status:
                     await self.notices.chat_left(row.chat_id, decision.chat_status)
 
-    def _flood(self, chat_id: int, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        self._recent_429.append((now, chat_id))
-        while self._recent_429[0][0] < now - self.limits.flood_window:
-            self._recent_429.popleft()
-        self._paused[chat_id] = max(self._paused.get(chat_id, 0.0), now + delay)
-        if len({c for _, c in self._recent_429}) >= self.limits.flood_chats:
-            self._paused_all = max(self._paused_all, now + delay)
-            logger.warning("429 for several chats: every send waits %.1f s", delay)
-
-    async def _send(self, chat_id: int, payload: dict[str, Any]) -> Message:
-        # Background traffic for the shared rate limiter: replies to residents go first.
-        rate_limiter.BACKGROUND.set(True)
-        markup = None
-        if payload.get("buttons"):
-            markup = InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(label, callback_data=data)]
-                    for label, data in payload["buttons"]
-                ]
-            )
-        common: dict[str, Any] = {
-            "chat_id": chat_id,
-            "reply_markup": markup,
-            # Our own retry logic owns 429s (the row goes back to the queue, honestly).
-            "rate_limit_args": rate_limiter.NO_RETRIES,
-        }
-        if self.limits.paid:
-            common["allow_paid_broadcast"] = True
-        text = str(payload.get("text", ""))
-        if payload.get("photo"):
-            return await self.bot.send_photo(
-                photo=payload["photo"], caption=text or None, **common
-            )
-        if payload.get("document"):
-            return await self.bot.send_document(
-                document=payload["document"], caption=text or None, **common
-            )
-        return await self.bot.send_message(text=text, **common)
-
-    async def _pin(self, chat_id: int, message_id: int) -> None:
-        try:
-            await self.bot.pin_chat_message(chat_id, message_id, rate_limit_args=1)
-        except Exception as exc:  # no right to pin: the notice itself was delivered
-            logger.info("could not pin in chat %d: %s", chat_id, exc)
-
     # ------------------------------------------------------------------ reports
     async def _settle(self) -> None:
         await self.notices.settle()
@@ -386,7 +270,7 @@ def install(app: ResidentApplication, settings: Settings) -> DeliveryWorker:
     limits = DeliveryLimits(send_rate=settings.send_rate, paid=settings.allow_paid_broadcast)
 
     async def report(notice_id: int) -> None:
-        await broadcast.send_report(app.bot, notices, notice_id)
+        await reports.send_report(app.bot, notices, notice_id)
 
     worker = DeliveryWorker(app.bot, services.database, notices, limits, on_finished=report)
     notices.on_queued = worker.wake
