@@ -299,9 +299,9 @@ async def consented_at(conn: aiosqlite.Connection, user_id: int) -> str | None:
 async def forget_user(conn: aiosqlite.Connection, user_id: int, at: str) -> None:
     """Delete every row about one resident, in one transaction.
 
-    Links, consent, code attempts, the bot's per-user data and their private chat's
-    conversation states; codes they used or created keep no pointer to them. Later
-    features whose records must stay (tickets, votes) add their anonymisation here
+    Links, consent, code attempts, a staff display name, the bot's per-user data and
+    their private chat's conversation states; codes they used or created keep no pointer
+    to them. Later features whose records must stay (tickets, votes) add their anonymisation here
     (set the user column to NULL) and show such records as `linking.FORGOTTEN`.
     """
     async with transaction(conn):
@@ -325,6 +325,7 @@ async def forget_user(conn: aiosqlite.Connection, user_id: int, at: str) -> None
         await consultations_repo.forget_voter(conn, user_id)
         await conn.execute("UPDATE kb_questions SET user_id = NULL WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM kb_feedback WHERE user_id = ?", (user_id,))
+        await conn.execute("DELETE FROM staff_names WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (user_id,))
         # Keys are JSON lists such as [chat_id, user_id]; a private chat's id is the user's.

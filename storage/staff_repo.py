@@ -70,6 +70,21 @@ async def staff_names(conn: aiosqlite.Connection) -> list[StaffName]:
         return [StaffName(r[0], r[1], r[2]) async for r in cur]
 
 
+async def staff_name(conn: aiosqlite.Connection, user_id: int) -> str | None:
+    """One user's stored display name, for /me; None when none is kept."""
+    async with conn.execute(
+        "SELECT display_name FROM staff_names WHERE user_id = ?", (user_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def forget_staff_name(conn: aiosqlite.Connection, user_id: int) -> bool:
+    """/leave: delete the user's stored display name; False when none was kept."""
+    cur = await conn.execute("DELETE FROM staff_names WHERE user_id = ?", (user_id,))
+    return cur.rowcount > 0
+
+
 async def record_audit(
     conn: aiosqlite.Connection,
     actor_id: int,

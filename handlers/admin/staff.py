@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
 from handlers import texts as common
-from handlers.access import NEW_MESSAGES, ensure_admin, ensure_staff, in_staff_place
+from handlers.access import (
+    NEW_MESSAGES,
+    ensure_admin,
+    ensure_staff,
+    in_staff_place,
+    remember_staff_name,
+)
 from handlers.admin import texts
 from handlers.callbacks import parse_id
 from handlers.context import BotContext
@@ -15,6 +21,17 @@ from storage import staff_repo
 
 PREFIX = "staff"
 _ACTIONS = {"rm": 1}
+# Telegram's limit for one message; a long roster (names up to 129 characters) is split.
+_MAX_MESSAGE = 4096
+
+
+def _replied_user(update: Update) -> User | None:
+    """The (human) author of the message this command replies to."""
+    message = update.effective_message
+    reply = message.reply_to_message if message else None
+    if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
+        return reply.from_user
+    return None
 
 
 def _target_id(update: Update, args: list[str]) -> int | str | None:
@@ -25,11 +42,8 @@ def _target_id(update: Update, args: list[str]) -> int | str | None:
     if args:
         parsed = parse_id(args[0].strip())
         return "bad" if parsed is None else parsed
-    message = update.effective_message
-    reply = message.reply_to_message if message else None
-    if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
-        return reply.from_user.id
-    return None
+    replied = _replied_user(update)
+    return replied.id if replied is not None else None
 
 
 async def staff_command(update: Update, context: BotContext) -> None:
@@ -67,7 +81,13 @@ async def _add(update: Update, context: BotContext, user_id: int) -> None:
     actor = update.effective_user
     assert actor is not None
     assert update.effective_message is not None
-    if not await context.services.staff.add(context.services.db, user_id, actor.id):
+    added = await context.services.staff.add(context.services.db, user_id, actor.id)
+    # Added by replying to their message: their Telegram name is known now, so exports
+    # name them even before they first use the bot (staff only: checked just above).
+    replied = _replied_user(update)
+    if replied is not None and replied.id == user_id and context.services.is_staff(user_id):
+        await remember_staff_name(context, replied)
+    if not added:
         await update.effective_message.reply_text(texts.STAFF_ALREADY.format(user_id=user_id))
         return
     await update.effective_message.reply_text(texts.STAFF_ADDED.format(user_id=user_id))
@@ -84,12 +104,26 @@ async def _remove(update: Update, context: BotContext, user_id: int) -> str:
 
 
 async def _send_list(update: Update, context: BotContext) -> None:
+    """The roster, each person as 名字（id） when their name is kept. Only ever sent in a
+    private chat or the staff chat (checked by the caller): names never reach a group."""
     assert update.effective_message is not None
+    db = context.services.db
     admins = sorted(context.services.staff.admin_ids)
-    members = await staff_repo.list_staff(context.services.db)
-    head = texts.STAFF_LIST_HEAD.format(admins="、".join(str(a) for a in admins) or texts.NOBODY)
-    lines = [f"• {m.user_id}（{m.added_at[:10]} 由 {m.added_by} 添加）" for m in members]
-    body = "\n".join(lines) or texts.STAFF_LIST_EMPTY
+    members = await staff_repo.list_staff(db)
+    names = {n.user_id: n.display_name for n in await staff_repo.staff_names(db)}
+
+    def who(user_id: int) -> str:
+        name = names.get(user_id)
+        return texts.STAFF_NAMED.format(name=name, user_id=user_id) if name else str(user_id)
+
+    def line(m: staff_repo.StaffMember) -> str:
+        date = m.added_at[:10]
+        if m.added_by is None:
+            return texts.STAFF_LINE_NO_ADDER.format(who=who(m.user_id), date=date)
+        return texts.STAFF_LINE.format(who=who(m.user_id), date=date, by=who(m.added_by))
+
+    head = texts.STAFF_LIST_HEAD.format(admins="、".join(who(a) for a in admins) or texts.NOBODY)
+    lines = [line(m) for m in members] or [texts.STAFF_LIST_EMPTY]
     markup = None
     if members and context.services.is_admin(
         update.effective_user.id if update.effective_user else None
@@ -105,7 +139,21 @@ async def _send_list(update: Update, context: BotContext) -> None:
                 for m in members[:20]
             ]
         )
-    await update.effective_message.reply_text(f"{head}\n{body}", reply_markup=markup)
+    parts = _pack([head, *lines])
+    for part in parts[:-1]:
+        await update.effective_message.reply_text(part)
+    await update.effective_message.reply_text(parts[-1], reply_markup=markup)
+
+
+def _pack(lines: list[str]) -> list[str]:
+    """Lines joined into as few messages as fit Telegram's limit (a line is far shorter)."""
+    parts: list[str] = []
+    for line in lines:
+        if parts and len(parts[-1]) + 1 + len(line) <= _MAX_MESSAGE:
+            parts[-1] += "\n" + line
+        else:
+            parts.append(line[:_MAX_MESSAGE])
+    return parts
 
 
 async def remove_button(update: Update, context: BotContext) -> None:

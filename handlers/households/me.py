@@ -33,7 +33,7 @@ async def open_me(update: Update, context: BotContext) -> None:
     if user is None or chat is None:
         return
     data = await linking.resident_data(context.services.db, user.id)
-    if data.consented_at is None and not data.links:
+    if data.consented_at is None and not data.links and data.staff_name is None:
         await context.bot.send_message(chat.id, t.ME_EMPTY)
         return
     tz = context.services.settings.timezone
@@ -41,6 +41,8 @@ async def open_me(update: Update, context: BotContext) -> None:
     if data.consented_at:
         when = to_local(data.consented_at, tz).strftime("%Y-%m-%d %H:%M")
         lines.append(t.ME_CONSENT.format(date=when))
+    if data.staff_name is not None:
+        lines.append(t.ME_STAFF_NAME.format(name=data.staff_name))
     buttons = []
     for link, household in data.links:
         address = format_address(household.building, household.unit, household.room)
@@ -79,6 +81,10 @@ async def leave_command(update: Update, context: BotContext) -> None:
     if not is_private(update):
         await go_private(update, context, "leave", t.GO_PRIVATE)
         return
+    text = t.LEAVE_CONFIRM
+    user = update.effective_user
+    if user is not None and context.services.is_staff(user.id):
+        text += t.LEAVE_CONFIRM_STAFF
     markup = InlineKeyboardMarkup(
         [
             [
@@ -91,7 +97,7 @@ async def leave_command(update: Update, context: BotContext) -> None:
             ]
         ]
     )
-    await context.bot.send_message(chat.id, t.LEAVE_CONFIRM, reply_markup=markup)
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
 async def start_payload(update: Update, context: BotContext) -> None:
@@ -137,6 +143,7 @@ async def me_button(update: Update, context: BotContext) -> None:
         # The bot's in-memory copies go too, or the next update would write them back.
         context.application.drop_user_data(user_id)
         context.application.drop_chat_data(chat_id)
+        context.services.staff_names.pop(user_id, None)
         await query.edit_message_text(t.LEFT)
 
 

@@ -82,6 +82,7 @@ ME_EMPTY = "您还没有绑定房屋，我们没有保存您的任何个人信�
 ME_HEAD = "我们保存的您的信息："
 ME_CONSENT = "• 同意说明的时间：{date}"
 ME_ID = "• Telegram 账号 ID：{user_id}"
+ME_STAFF_NAME = "• 工作人员显示名：{name}（用于投诉导出中标注处理人）"
 ME_LINK = "• {community}{address}（{role}，{status}）"
 ME_ATTEMPTS = "• 绑定码尝试记录：{count} 次"
 ME_FOOT = "发送 /leave 可解除全部绑定并删除以上信息。"
@@ -96,6 +97,7 @@ LEAVE_CONFIRM = (
     "确定要注销吗？将解除您的全部房屋绑定，并删除我们保存的您的信息。"
     "已提交的工单、投票等记录会保留内容，但显示为“已注销居民”。"
 )
+LEAVE_CONFIRM_STAFF = "\n您是工作人员：显示名也会删除，下次以工作人员身份操作时会重新记录。"
 BTN_LEAVE_YES = "确定注销"
 BTN_LEAVE_NO = "取消"
 LEFT = "已注销：您的房屋绑定和个人信息已删除。需要时可以重新绑定。"

@@ -314,6 +314,7 @@ class ResidentData:
     consented_at: str | None
     links: Sequence[tuple[Link, Household]]
     attempts: int
+    staff_name: str | None = None  # kept for staff exports (storage/staff_repo.py)
 
 
 async def resident_data(conn: aiosqlite.Connection, user_id: int) -> ResidentData:
@@ -323,12 +324,16 @@ async def resident_data(conn: aiosqlite.Connection, user_id: int) -> ResidentDat
         if household is not None:
             pairs.append((link, household))
     return ResidentData(
-        await repo.consented_at(conn, user_id), pairs, await repo.count_attempts(conn, user_id)
+        await repo.consented_at(conn, user_id),
+        pairs,
+        await repo.count_attempts(conn, user_id),
+        await staff_repo.staff_name(conn, user_id),
     )
 
 
 async def forget_resident(conn: aiosqlite.Connection, user_id: int) -> None:
-    """/leave: links, consent, attempts, stored chat state: gone. Unused invites revoked."""
+    """/leave: links, consent, attempts, stored chat state, a staff display name: gone.
+    Unused invites revoked."""
     await repo.forget_user(conn, user_id, stored(utc_now()))
 
 

@@ -51,8 +51,9 @@ async def test_admin_adds_staff_then_staff_can_list(
     staff = api.private_chat(STAFF)
     api.send_text(staff, STAFF, "/staff list")
     listing = await api.next_message(staff.id)
-    assert "管理员（配置）：900" in listing["text"]
-    assert "901" in listing["text"]
+    # Both named beside their id: each one's Telegram name was kept when they used /staff.
+    assert "管理员（配置）：李主任（900）" in listing["text"]
+    assert "• 网格员小张（901），" in listing["text"]
     assert buttons(listing) == []  # only an admin gets the 移除 buttons
 
     # Adding again changes nothing.

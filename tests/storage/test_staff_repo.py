@@ -49,3 +49,20 @@ async def test_a_name_outlives_removal_from_staff(conn: aiosqlite.Connection) ->
     # Added back later: the name is still there, and is still theirs.
     assert await staff_repo.add_staff(conn, 901, added_by=900)
     assert _pairs(await staff_repo.staff_names(conn)) == [(901, "网格员小张")]
+
+
+async def test_one_name_is_read_and_forgotten(conn: aiosqlite.Connection) -> None:
+    assert await staff_repo.staff_name(conn, 901) is None
+    assert not await staff_repo.forget_staff_name(conn, 901)  # nothing kept: nothing done
+    await staff_repo.set_staff_name(conn, 901, "网格员小张🙂")
+    await staff_repo.set_staff_name(conn, 900, "李主任")
+    assert await staff_repo.staff_name(conn, 901) == "网格员小张🙂"
+
+    assert await staff_repo.forget_staff_name(conn, 901)
+    assert await staff_repo.staff_name(conn, 901) is None
+    assert not await staff_repo.forget_staff_name(conn, 901)
+    # Only theirs: another staff member's name stays.
+    assert _pairs(await staff_repo.staff_names(conn)) == [(900, "李主任")]
+    # Stored again later (they act as staff again): a fresh row.
+    assert await staff_repo.set_staff_name(conn, 901, "网格员小张🙂")
+    assert await staff_repo.staff_name(conn, 901) == "网格员小张🙂"

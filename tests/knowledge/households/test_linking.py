@@ -20,6 +20,7 @@ from knowledge.households.linking import (
     Role,
 )
 from storage import household_links_repo as repo
+from storage import staff_repo
 from storage.clock import utc_now
 from storage.db import open_database
 from storage.households_repo import HouseholdValues, ensure_community, write_households
@@ -194,6 +195,7 @@ async def test_forget_resident_removes_every_row(conn: aiosqlite.Connection) -> 
     await linking.request_link(conn, RESIDENT, issued["102"][0].id, Role.TENANT)
     await linking.redeem(conn, RESIDENT, "ZZZZZZZZZZ", Role.OWNER)
     await conn.execute("INSERT INTO ptb_user_data (user_id, data) VALUES (?, '{}')", (RESIDENT,))
+    await staff_repo.set_staff_name(conn, RESIDENT, "网格员小张")
 
     await linking.forget_resident(conn, RESIDENT)
 
@@ -202,6 +204,7 @@ async def test_forget_resident_removes_every_row(conn: aiosqlite.Connection) -> 
         ("residents", "user_id"),
         ("bind_attempts", "user_id"),
         ("ptb_user_data", "user_id"),
+        ("staff_names", "user_id"),
         ("household_codes", "used_by"),
         ("household_codes", "created_by"),
     ]:
