@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiosqlite
+import pytest
 
 from bot.local_api import LocalBotApi
 from handlers import reminders
@@ -19,8 +20,18 @@ from knowledge.notices.schedules import parse_schedule
 from storage import chats_repo
 from storage import reminders_repo as repo
 from tests.e2e.conftest import ADMIN, GROUP, RESIDENT, button_data, buttons, forge_press, rows
+from tests.e2e.test_reminders_support import stop_ticks
 
 TZ = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def bot(bot: ResidentApplication) -> ResidentApplication:
+    """The running bot without its real-clock tick job (first run 1 s after start): these
+    tests tick with a fixed clock, and a real tick in between would fire or skip the
+    occurrences the test is about (seen on a loaded machine)."""
+    stop_ticks(bot)
+    return bot
 
 
 def local(hour: int, minute: int = 0, second: int = 0, day: int = 1) -> datetime:
