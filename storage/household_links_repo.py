@@ -1,46 +1,35 @@
-"""One-time binding codes, account ↔ household links, code attempts and residents' consent.
+"""Account ↔ household links and residents' consent; forgetting a resident.
 
-Codes are stored only as a keyed hash (see `code_key`); links carry a role and a status;
-`forget_user` removes everything the bot keeps about one resident.
+Links carry a role and a status; `forget_user` removes everything the bot keeps about one
+resident. The codes that make links (`household_codes_repo`) and the attempts at them
+(`bind_attempts_repo`) have their own modules; their names are re-exported here
+(`name as name`) so `household_links_repo.X` keeps reaching every binding table.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiosqlite
 
 from storage import consultations_repo, tickets_repo
+from storage.bind_attempts_repo import ATTEMPT_FAILED as ATTEMPT_FAILED
+from storage.bind_attempts_repo import ATTEMPT_OK as ATTEMPT_OK
+from storage.bind_attempts_repo import ATTEMPT_REFUSED as ATTEMPT_REFUSED
+from storage.bind_attempts_repo import count_attempts as count_attempts
+from storage.bind_attempts_repo import failed_attempts_since as failed_attempts_since
+from storage.bind_attempts_repo import record_attempt as record_attempt
 from storage.db import transaction
-
-# A process-wide key for databases that have no file (`:memory:` in tests): their codes die
-# with them anyway.
-_MEMORY_KEY = secrets.token_bytes(32)
-_KEYS: dict[str, bytes] = {}
-KEY_SUFFIX = ".code-key"
-
-# bind_attempts.ok: 1 a code that worked, 0 a code that did not (wrong, used, expired,
-# revoked), -1 refused unchecked while the user was throttled (so it does not prolong it).
-ATTEMPT_OK = 1
-ATTEMPT_FAILED = 0
-ATTEMPT_REFUSED = -1
-
-
-@dataclass(frozen=True)
-class CodeRecord:
-    id: int
-    household_id: int
-    kind: str  # 'roster' | 'invite'
-    created_by: int | None
-    created_at: str
-    expires_at: str
-    used_at: str | None
-    used_by: int | None
-    revoked_at: str | None
+from storage.household_codes_repo import KEY_SUFFIX as KEY_SUFFIX
+from storage.household_codes_repo import CodeRecord as CodeRecord
+from storage.household_codes_repo import code_key as code_key
+from storage.household_codes_repo import database_file as database_file
+from storage.household_codes_repo import find_code as find_code
+from storage.household_codes_repo import get_code as get_code
+from storage.household_codes_repo import insert_codes as insert_codes
+from storage.household_codes_repo import mark_code_used as mark_code_used
+from storage.household_codes_repo import revoke_unused as revoke_unused
 
 
 @dataclass(frozen=True)
@@ -56,135 +45,7 @@ class Link:
     decided_at: str | None
 
 
-_CODE_COLUMNS = (
-    "id, household_id, kind, created_by, created_at, expires_at, used_at, used_by, revoked_at"
-)
 _LINK_COLUMNS = "id, household_id, user_id, role, status, via, created_at, decided_by, decided_at"
-
-
-# --- the key that hashes codes --------------------------------------------------------
-
-
-async def database_file(conn: aiosqlite.Connection) -> str:
-    """The main database's file path ('' for an in-memory database)."""
-    async with conn.execute("PRAGMA database_list") as cur:
-        async for row in cur:
-            if row[1] == "main":
-                return str(row[2] or "")
-    return ""
-
-
-async def code_key(conn: aiosqlite.Connection) -> bytes:
-    """The secret that keys code hashes, kept in a file beside the database (mode 0600).
-
-    Not in the database: a copy of the database alone (a backup, an export) then holds
-    nothing that turns a stored hash back into a working code.
-    """
-    path = await database_file(conn)
-    if not path:
-        return _MEMORY_KEY
-    if path in _KEYS:
-        return _KEYS[path]
-    key = _load_or_create_key(Path(path + KEY_SUFFIX))
-    _KEYS[path] = key
-    return key
-
-
-def _load_or_create_key(key_path: Path) -> bytes:
-    # A 64-byte file read once per process: not worth a thread.
-    try:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(key_path.read_text(encoding="ascii").strip())
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key.hex())
-    return key
-
-
-# --- codes ----------------------------------------------------------------------------
-
-
-async def revoke_unused(
-    conn: aiosqlite.Connection, household_ids: Sequence[int], kind: str, at: str
-) -> int:
-    """Revoke the unused, unrevoked codes of a kind for these households; returns how many."""
-    total = 0
-    for start in range(0, len(household_ids), 500):
-        chunk = household_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        cur = await conn.execute(
-            f"UPDATE household_codes SET revoked_at = ? WHERE kind = ? AND used_at IS NULL"
-            f" AND revoked_at IS NULL AND household_id IN ({marks})",
-            (at, kind, *chunk),
-        )
-        total += cur.rowcount
-    return total
-
-
-async def insert_codes(
-    conn: aiosqlite.Connection,
-    rows: Iterable[tuple[int, str, str, int | None, str, str]],
-) -> None:
-    """rows: (household_id, code_hash, kind, created_by, created_at, expires_at)."""
-    await conn.executemany(
-        "INSERT INTO household_codes"
-        " (household_id, code_hash, kind, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        list(rows),
-    )
-
-
-async def find_code(conn: aiosqlite.Connection, code_hash: str) -> CodeRecord | None:
-    async with conn.execute(
-        f"SELECT {_CODE_COLUMNS} FROM household_codes WHERE code_hash = ?", (code_hash,)
-    ) as cur:
-        row = await cur.fetchone()
-    return CodeRecord(*row) if row else None
-
-
-async def get_code(conn: aiosqlite.Connection, code_id: int) -> CodeRecord | None:
-    async with conn.execute(
-        f"SELECT {_CODE_COLUMNS} FROM household_codes WHERE id = ?", (code_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return CodeRecord(*row) if row else None
-
-
-async def mark_code_used(conn: aiosqlite.Connection, code_id: int, user_id: int, at: str) -> bool:
-    """Use a code once: False when it was used, revoked or expired in the meantime."""
-    cur = await conn.execute(
-        "UPDATE household_codes SET used_at = ?, used_by = ? WHERE id = ?"
-        " AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
-        (at, user_id, code_id, at),
-    )
-    return cur.rowcount > 0
-
-
-# --- attempts -------------------------------------------------------------------------
-
-
-async def record_attempt(conn: aiosqlite.Connection, user_id: int, at: str, ok: int) -> None:
-    await conn.execute(
-        "INSERT INTO bind_attempts (user_id, at, ok) VALUES (?, ?, ?)", (user_id, at, ok)
-    )
-
-
-async def failed_attempts_since(conn: aiosqlite.Connection, user_id: int, since: str) -> list[str]:
-    """Times of the user's failed attempts at or after `since`, oldest first."""
-    async with conn.execute(
-        "SELECT at FROM bind_attempts WHERE user_id = ? AND ok = ? AND at >= ? ORDER BY at",
-        (user_id, ATTEMPT_FAILED, since),
-    ) as cur:
-        return [str(r[0]) async for r in cur]
-
-
-async def count_attempts(conn: aiosqlite.Connection, user_id: int) -> int:
-    async with conn.execute(
-        "SELECT COUNT(*) FROM bind_attempts WHERE user_id = ?", (user_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
 
 
 # --- links ----------------------------------------------------------------------------

@@ -95,7 +95,8 @@ async def _import(settings: Settings, args: argparse.Namespace, data: bytes) -> 
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.households.roster_service import CLI_ACTOR, roster_sheet
+    from knowledge.households.roster_export import roster_sheet
+    from knowledge.households.roster_service import CLI_ACTOR
     from storage.db import open_database
 
     conn = await open_database(settings.db_path)

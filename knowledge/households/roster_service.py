@@ -1,10 +1,12 @@
-"""Roster import (plan → apply), export rows, and merging owners across rooms.
+"""Roster import: plan → apply.
 
 Import is all or nothing: `plan_import` reads and validates the whole file and compares it
 with the register without writing; `apply_import` writes only a plan without errors, in
 short transactions of `BATCH_ROWS` rooms, so a 20,000-room file never holds the database
 for seconds. Planning is deterministic: the chat upload keeps the file and plans again at
 confirm, and `apply_import` compares with the register once more at that moment.
+
+The export is in `roster_export`, merging owners across rooms in `owner_merge`.
 """
 
 from __future__ import annotations
@@ -18,26 +20,11 @@ import aiosqlite
 
 from knowledge.households.addressing import format_address, is_masked_phone, mask_phone
 from knowledge.households.roster import Column, ParsedRoster, RosterRow, parse_roster
-from knowledge.spreadsheet import Sheet
 from storage import households_repo as repo
 from storage.households_repo import AuditEntry, Household, HouseholdValues
-from storage.staff_repo import record_audit
 
 BATCH_ROWS = 1_000
 CLI_ACTOR = 0
-EXPORT_HEADERS = (
-    "小区",
-    "楼栋",
-    "单元",
-    "房号",
-    "面积",
-    "业主",
-    "电话",
-    "业主编号",
-    "未售",
-    "已绑定账号数",
-)
-EXPORT_WIDTHS = (14, 8, 6, 8, 10, 16, 26, 10, 6, 12)
 
 
 class RosterImportError(Exception):
@@ -267,101 +254,3 @@ def _batches(part: _CommunityDiff) -> list[_Batch]:
     batches.extend(([], part.updates[i : i + size], []) for i in range(0, len(part.updates), size))
     batches.extend(([], [], part.deletes[i : i + size]) for i in range(0, len(part.deletes), size))
     return batches
-
-
-async def roster_sheet(
-    conn: aiosqlite.Connection,
-    community: str | None = None,
-    with_contact: bool = False,
-    actor_id: int | None = None,
-) -> Sheet:
-    """The register as one sheet with the import headers (so it re-imports unchanged).
-
-    With `actor_id` the export is written to the audit log (it shows personal data).
-    """
-    if community is not None:
-        community = await repo.find_community(conn, community) or community
-    households = await repo.all_households(conn, community)
-    if actor_id is not None:
-        detail = json.dumps({"rooms": len(households), "with_contact": with_contact})
-        await record_audit(conn, actor_id, "roster.export", community, detail)
-    links = await repo.link_counts(conn)
-
-    def rows() -> list[list[object]]:
-        return [
-            [
-                h.community,
-                h.building,
-                h.unit,
-                h.room,
-                f"{h.area:.2f}",
-                "、".join(h.owners),
-                "、".join(p if with_contact else mask_phone(p) for p in h.phones),
-                h.owner_key or "",
-                "是" if h.unsold else "",
-                links.get(h.id, 0),
-            ]
-            for h in households
-        ]
-
-    return Sheet("房屋名册", EXPORT_HEADERS, rows(), EXPORT_WIDTHS)
-
-
-async def merge_owners(
-    conn: aiosqlite.Connection,
-    household_ids: Sequence[int],
-    owner_key: str | None = None,
-    actor_id: int = CLI_ACTOR,
-) -> str:
-    """Mark these rooms as one owner's (one shared 业主编号); returns the key used.
-
-    Without `owner_key` an existing key of one of the rooms is reused, else one is made.
-    """
-    found = [await repo.get_household(conn, hid) for hid in household_ids]
-    missing = [hid for hid, h in zip(household_ids, found, strict=True) if h is None]
-    if missing:
-        raise ValueError(f"没有这些房屋：{missing}")
-    households = [h for h in found if h is not None]
-    key = owner_key or next(
-        (h.owner_key for h in sorted(households, key=lambda h: h.id) if h.owner_key),
-        f"M{min(household_ids)}",
-    )
-    detail = json.dumps({"owner_key": key, "households": sorted(household_ids)})
-    await repo.set_owner_key(
-        conn, household_ids, key, AuditEntry(actor_id, "roster.merge_owners", key, detail)
-    )
-    return key
-
-
-def _same_person_keys(h: Household) -> list[tuple[str, str]]:
-    return [(name, phone) for name in h.owners for phone in h.phones if phone]
-
-
-async def find_same_owner_candidates(
-    conn: aiosqlite.Connection, community: str | None = None
-) -> list[tuple[Household, ...]]:
-    """Groups of rooms whose owner has the same name and phone but no shared 业主编号."""
-    households = await repo.all_households(conn, community)
-    parent = {h.id: h.id for h in households}
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    first: dict[tuple[str, str], int] = {}
-    for h in households:
-        for key in _same_person_keys(h):
-            if key in first:
-                parent[root(h.id)] = root(first[key])
-            else:
-                first[key] = h.id
-    groups: dict[int, list[Household]] = defaultdict(list)
-    for h in households:
-        groups[root(h.id)].append(h)
-    return [
-        tuple(group)
-        for group in groups.values()
-        if len(group) > 1 and (len({h.owner_key for h in group}) > 1 or group[0].owner_key is None)
-    ]

@@ -10,14 +10,13 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from knowledge.households.owner_merge import find_same_owner_candidates, merge_owners
+from knowledge.households.roster_export import roster_sheet
 from knowledge.households.roster_service import (
     ImportCounts,
     RosterImportError,
     apply_import,
-    find_same_owner_candidates,
-    merge_owners,
     plan_import,
-    roster_sheet,
 )
 from knowledge.spreadsheet import write_csv
 from storage import households_repo as repo
