@@ -47,6 +47,7 @@ from knowledge.qa.decision import (
     FLOORS,
     FORCING,
     SEMANTIC,
+    SEMANTIC_FIT,
     Decision,
     features,
     old_rule,
@@ -222,13 +223,19 @@ def outcome(row: Row, decision: Decision) -> tuple[bool, bool, bool]:
     if decision.floor == "keyword" and row.rule:
         return True, row.keyword_top1, row.keyword_top3
     forced = decision.floor in FORCING and row.rule
-    ok = forced or decision.probability_of(row.x_semantic) >= decision.threshold
+    x = decision.pick(row.x_semantic, SEMANTIC)
+    ok = forced or decision.probability_of(x) >= decision.threshold
     return (ok, *row.right(decision.floor))
 
 
 def figures(rows: list[Row], decision: Decision) -> Figures:
+    return pooled_figures([(row, decision) for row in rows])
+
+
+def pooled_figures(pairs: Sequence[tuple[Row, Decision]]) -> Figures:
+    """Figures of questions each decided by its own decision (cross-validation)."""
     n_in = n_out = t1 = t3 = ans = dec = n_ans = n_right = 0
-    for row in rows:
+    for row, decision in pairs:
         answered, right1, right3 = outcome(row, decision)
         n_ans += answered
         n_right += answered and right3
@@ -282,20 +289,23 @@ def fit_keyword(rows: list[Row], precision: float) -> Decision:
     return replace(decision, threshold=threshold_for(probs, labels, precision))
 
 
-def fit_semantic(rows: list[Row], precision: float) -> dict[str, Decision]:
-    """One semantic decision per floor, each fitted on the order that floor shows (label:
+def fit_semantic(
+    rows: list[Row], precision: float, names: tuple[str, ...] = SEMANTIC_FIT
+) -> dict[str, Decision]:
+    """One semantic decision per floor over the features `names` (of SEMANTIC), each
+    fitted on the order that floor shows (label:
     a right passage among its first three), its threshold the lowest at which the
     answers the probability decides reach `precision` on `rows` and the out-of-scope
     questions of `rows` are declined at least as often as by the keyword-only service
     (the semantic stage must not buy its answers with out-of-scope ones)."""
     keep = [r for r in rows if r.x_semantic is not None]
     min_declined = rule_figures(rows).declined
+    cols = [SEMANTIC.index(n) for n in names]
+    xs = [[r.x_semantic[c] for c in cols] for r in keep if r.x_semantic is not None]
     out: dict[str, Decision] = {}
     for floor in FLOORS:
         labels = np.array([float(r.right(floor)[1]) for r in keep])
-        base, probs = fit(
-            [r.x_semantic for r in keep if r.x_semantic is not None], labels, SEMANTIC
-        )
+        base, probs = fit(xs, labels, names)
         forced = np.array([floor in FORCING and r.rule for r in keep])
         t = threshold_for(probs, labels, precision, forced if forced.any() else None)
         decision = replace(base, threshold=t, floor=floor)
@@ -321,6 +331,40 @@ def _declining(
     return float(candidates[lo])
 
 
+def topics_of(path: Path) -> dict[str, str]:
+    """Each question's topic (the bank is split into its parts by topic)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {o["id"]: o["topic"] for o in map(json.loads, filter(str.strip, lines))}
+
+
+def cross_validate(
+    rows: list[Row],
+    topics: dict[str, str],
+    precision: float,
+    names: tuple[str, ...],
+    floor: str,
+    *,
+    folds: int = 5,
+    seeds: int = 5,
+) -> Figures:
+    """Figures of the decision over `names` with `floor` on questions of topics left out
+    of its fit and threshold, as the held-out part's are: `folds` groups of topics, each
+    decided by the decision fitted on the others; the mean of `seeds` random groupings."""
+    kinds = sorted({topics[r.case.id] for r in rows})
+    runs: list[Figures] = []
+    for seed in range(seeds):
+        perm = np.random.default_rng(seed).permutation(len(kinds))
+        fold_of = {t: int(perm[i]) % folds for i, t in enumerate(kinds)}
+        pairs: list[tuple[Row, Decision]] = []
+        for f in range(folds):
+            inside = [r for r in rows if fold_of[topics[r.case.id]] != f]
+            decision = fit_semantic(inside, precision, names)[floor]
+            pairs += [(r, decision) for r in rows if fold_of[topics[r.case.id]] == f]
+        runs.append(pooled_figures(pairs))
+    means = (float(np.mean([getattr(r, k) for r in runs])) for k in Figures.__annotations__)
+    return Figures(*means)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -330,6 +374,12 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     parser.add_argument("--check", type=Path, action="append")
     parser.add_argument("--dry-run", action="store_true", help="do not write decision.json")
+    parser.add_argument(
+        "--cv",
+        action="store_true",
+        help="also report the semantic decision cross-validated over the training part's "
+        "topics, fitted on all features and on the shipped subset (SEMANTIC_FIT)",
+    )
     args = parser.parse_args()
     checks = args.check or [
         p
@@ -376,6 +426,12 @@ def main() -> None:
         "keyword",
     )
     print(f"\nby training top-1 + top-3: {by_train}; shipped: floor {chosen!r}")
+    if args.cv and chosen in FLOORS:
+        topics = topics_of(args.train)
+        print(f"cross-validated over {args.train.name}'s topics (floor {chosen!r}):")
+        for label, names in (("all features", SEMANTIC), ("SEMANTIC_FIT", SEMANTIC_FIT)):
+            cv = cross_validate(train, topics, args.precision, names, chosen)
+            print(f"  {label:<32} {cv.line()}")
     if not args.dry_run:
         extra = {
             "fitted_on": args.train.name,

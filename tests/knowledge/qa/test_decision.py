@@ -12,6 +12,7 @@ from knowledge.qa.decision import (
     FEATURES,
     FLOORS,
     SEMANTIC,
+    SEMANTIC_FIT,
     Decision,
     features,
     semantic_features,
@@ -254,7 +255,45 @@ def test_without_the_rule_every_floor_shows_the_reranked_order() -> None:
 
 def test_shipped_semantic_decision_loads() -> None:
     decision = shipped_semantic_decision()
-    assert decision.features == SEMANTIC
+    assert decision.features == SEMANTIC_FIT
     assert decision.floor in FLOORS
     assert 0.0 < decision.threshold <= 1.0
     assert Decision.from_json(decision.to_json(), SEMANTIC) == decision
+
+
+def _subset(decision: Decision, names: tuple[str, ...]) -> Decision:
+    """`decision` restricted to `names` (the dropped features' weights must be zero)."""
+    keep = [decision.features.index(n) for n in names]
+    return replace(
+        decision,
+        weights=tuple(decision.weights[i] for i in keep),
+        means=tuple(decision.means[i] for i in keep),
+        scales=tuple(decision.scales[i] for i in keep),
+        features=names,
+    )
+
+
+def test_decision_on_a_feature_subset_reads_its_own_features() -> None:
+    small = _subset(_SEM_TOY, ("coverage", "corroborated", "similarity"))
+    for similarity in (0.05, 0.3, 0.5, 0.8):
+        ranked = _ranked(similarity)
+        full = _SEM_TOY.probability_of(semantic_features(ranked))
+        assert small.probability_of(small.pick(semantic_features(ranked), SEMANTIC)) == (
+            pytest.approx(full)
+        )
+        assert small.answers_reranked(ranked) == _SEM_TOY.answers_reranked(ranked)
+
+
+def test_subset_decision_round_trips_and_bad_subsets_are_refused() -> None:
+    small = _subset(_SEM_TOY, SEMANTIC_FIT)
+    assert Decision.from_json(small.to_json(), SEMANTIC) == small
+    # Out of order, repeated, unknown or no features: fitted on something else.
+    for names in (
+        tuple(reversed(SEMANTIC_FIT)),
+        (*SEMANTIC_FIT, SEMANTIC_FIT[0]),
+        ("coverage", "no such feature"),
+        (),
+    ):
+        bad = replace(small, features=names)
+        with pytest.raises(ValueError, match="refit"):
+            Decision.from_json(bad.to_json(), SEMANTIC)
