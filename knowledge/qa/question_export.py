@@ -18,6 +18,7 @@ from typing import IO
 import aiosqlite
 
 from knowledge.spreadsheet import SpreadsheetFormat, SpreadsheetWriter, open_writer
+from knowledge.staff_names import StaffNamer, stored_staff_names
 from storage import kb_questions_repo as questions
 from storage.clock import to_local
 from storage.kb_questions_repo import QuestionLogEntry
@@ -151,8 +152,9 @@ def _feedback_cell(entry: QuestionLogEntry) -> str:
     return f"👍{entry.helpful} 👎{entry.unhelpful}"
 
 
-def row_cells(entry: QuestionLogEntry, tz: tzinfo) -> list[Cell]:
-    """One exported row, in the order of HEADERS (the writer makes text cells safe)."""
+def row_cells(entry: QuestionLogEntry, tz: tzinfo, staff_name: StaffNamer = str) -> list[Cell]:
+    """One exported row, in the order of HEADERS (the writer makes text cells safe); staff
+    named by `staff_name` (knowledge/staff_names.py)."""
     return [
         entry.id,
         local_time(entry.asked_at, tz),
@@ -163,7 +165,7 @@ def row_cells(entry: QuestionLogEntry, tz: tzinfo) -> list[Cell]:
         _source_cell(entry),
         _feedback_cell(entry),
         local_time(entry.handoff_at, tz),
-        entry.resolved_by,
+        staff_name(entry.resolved_by) if entry.resolved_by is not None else None,
         local_time(entry.resolved_at, tz),
     ]
 
@@ -189,13 +191,15 @@ async def write_question_log(
     while a long log is written.
     """
     since, until = selection.utc_bounds(tz)
+    staff_name = await stored_staff_names(conn)
     writer = await asyncio.to_thread(_open_writer, fmt, out)
     written = 0
     try:
         async for batch in questions.question_log_batches(
             conn, batch_size=batch_size, since=since, until=until, statuses=selection.statuses
         ):
-            await asyncio.to_thread(writer.write_rows, [row_cells(e, tz) for e in batch])
+            rows = [row_cells(e, tz, staff_name) for e in batch]
+            await asyncio.to_thread(writer.write_rows, rows)
             written += len(batch)
     except BaseException:
         writer.abort()  # in place, not in a thread: this also runs on cancellation

@@ -14,6 +14,7 @@ from typing import IO
 import aiosqlite
 
 from knowledge.spreadsheet import SpreadsheetFormat, SpreadsheetWriter, open_writer
+from knowledge.staff_names import stored_staff_names as stored_staff_names
 from knowledge.tickets.categories import Catalog
 from knowledge.tickets.export.rows import (
     COMPLAINT_HEADERS,
@@ -25,11 +26,9 @@ from knowledge.tickets.export.rows import (
     StaffNamer,
     complaint_row,
     event_row,
-    staff_namer,
 )
 from knowledge.tickets.lifecycle import Status
 from knowledge.tickets.service import PSEUDONYM_SECRET, pseudonym
-from storage import staff_repo
 from storage import tickets_repo as repo
 from storage.tickets_repo import Ticket
 
@@ -67,12 +66,6 @@ class ExportResult:
 def events_path(path: Path) -> Path:
     """`log.csv` → `log-events.csv`: the CSV export's history file."""
     return path.with_name(f"{path.stem}-events{path.suffix}")
-
-
-async def stored_staff_names(conn: aiosqlite.Connection) -> StaffNamer:
-    """Staff named by the display names the bot has seen (former staff included), read
-    once per export: a handful of rows, however many tickets."""
-    return staff_namer({n.user_id: n.display_name for n in await staff_repo.staff_names(conn)})
 
 
 async def _next_batch(

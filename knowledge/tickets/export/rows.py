@@ -1,19 +1,18 @@
 """The complaint log's rows: one ticket under COMPLAINT_HEADERS, one history entry under
 EVENT_HEADERS. Plain functions over the repository's dataclasses, no I/O.
 
-Staff are identified by Telegram user id; a cell names them as "网格员小张（901）" when a
-display name is known (the id stays beside it, so two staff called 小张 are told apart) and
-by the id alone otherwise. The name is text the person typed into Telegram, so it is only
-ever a cell value, which the spreadsheet writer keeps from running as a formula.
+Staff are named as knowledge/staff_names.py says: "网格员小张（901）", or the id alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 
 from knowledge.households.addressing import mask_phone
 from knowledge.households.linking import FORGOTTEN
+from knowledge.staff_names import StaffNamer as StaffNamer
+from knowledge.staff_names import staff_label as staff_label
+from knowledge.staff_names import staff_namer as staff_namer
 from knowledge.tickets.categories import Catalog
 from knowledge.tickets.lifecycle import (
     RATING_LABELS,
@@ -51,18 +50,6 @@ COMPLAINT_HEADERS = (
 COMPLAINT_WIDTHS = (18, 20, 12, 50, 28, 8, 24, 20, 20, 12, 8, 8, 8, 10, 6, 14, 22, 8)
 EVENT_HEADERS = ("编号", "时间", "操作", "操作人", "原状态", "新状态", "说明", "驳回原因")
 EVENT_WIDTHS = (18, 20, 14, 24, 10, 10, 50, 18)
-
-StaffNamer = Callable[[int], str]
-
-
-def staff_label(user_id: int, name: str | None) -> str:
-    """名字（id）, as 网格员小张（901）; the id alone when no name is known."""
-    return f"{name}（{user_id}）" if name else str(user_id)
-
-
-def staff_namer(names: Mapping[int, str]) -> StaffNamer:
-    """The `staff_name` for the rows below, from display names by user id."""
-    return lambda user_id: staff_label(user_id, names.get(user_id))
 
 
 def _local(moment: datetime | None, tz: tzinfo) -> datetime | None:

@@ -28,6 +28,7 @@ from knowledge.qa.question_export import (
 )
 from knowledge.spreadsheet import CsvWriter
 from storage import kb_questions_repo as questions
+from storage import staff_repo
 from storage.db import open_database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -245,7 +246,7 @@ async def test_xlsx_has_the_same_rows_with_real_local_datetimes(
     assert answered["处理人"] is None
     resolved = got[log["resolved"]]
     assert resolved["处理时间"] == datetime(2025, 3, 6, 9, 0)  # noqa: DTZ001
-    assert resolved["处理人"] == STAFF
+    assert resolved["处理人"] == str(STAFF)  # no name stored: the id, as text
     assert [r["状态"] for r in got.values()] == [
         "已回答",
         "已转人工",
@@ -257,6 +258,19 @@ async def test_xlsx_has_the_same_rows_with_real_local_datetimes(
     assert sheet is not None
     assert sheet["B2"].number_format == "yyyy-mm-dd hh:mm:ss"
     assert sheet.freeze_panes == "A2"
+
+
+async def test_staff_are_named_beside_their_id_when_a_name_is_stored(
+    conn: aiosqlite.Connection, log: dict[str, int]
+) -> None:
+    await staff_repo.set_staff_name(conn, STAFF, "=网格员小张")
+
+    _, data = await export_bytes(conn, ExportFormat.CSV)
+
+    got = {int(r[0]): r for r in csv_rows(data)[1:]}
+    # The name is the person's own Telegram text: kept from running as a formula.
+    assert got[log["resolved"]][9] == got[log["dismissed"]][9] == f"'=网格员小张（{STAFF}）"
+    assert got[log["answered"]][9] == ""
 
 
 async def test_answer_source_of_a_removed_passage_says_so(conn: aiosqlite.Connection) -> None:
@@ -408,7 +422,7 @@ async def test_export_to_file_replaces_the_target_only_when_done(
     target = tmp_path / "记录.xlsx"
     target.write_bytes(b"old")
 
-    def broken(entry: Any, tz: Any) -> Any:
+    def broken(*args: Any) -> Any:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(export_module, "row_cells", broken)
