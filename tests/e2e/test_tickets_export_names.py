@@ -17,7 +17,7 @@ from handlers.context import ResidentApplication
 from handlers.tickets import texts as t
 from knowledge.tickets.export import COMPLAINT_HEADERS, COMPLAINT_SHEET, EVENT_SHEET
 from tests.e2e.conftest import ADMIN, RESIDENT, STAFF, STAFF_CHAT, button_data, rows
-from tests.e2e.test_tickets_support import fast_limits, submit
+from tests.e2e.test_tickets_support import export_xlsx, fast_limits, submit, xlsx_table
 
 pytestmark = pytest.mark.usefixtures(fast_limits.__name__)
 PAYLOAD = '=HYPERLINK("http://x","点我")'
@@ -42,25 +42,10 @@ async def _accept(api: LocalBotApi, user: User, card: dict[str, Any], number: st
     )
 
 
-async def _export(api: LocalBotApi) -> SentDocument:
-    admin = api.private_chat(ADMIN)
-    before = len(api.sent_documents)
-    api.send_text(admin, ADMIN, "/export")
-    reply = await api.next_message(admin.id)
-    assert reply["document"]["file_name"].endswith(".xlsx"), reply
-    return api.sent_documents[before]
-
-
-def _table(document: SentDocument, sheet: str) -> list[dict[str, Any]]:
-    book = load_workbook(io.BytesIO(document.data))
-    header, *body = [[c.value for c in row] for row in book[sheet].iter_rows()]
-    return [dict(zip(header, r, strict=True)) for r in body]
-
-
 def _handlers(document: SentDocument) -> tuple[list[Any], list[tuple[Any, Any]]]:
     """(处理人 per ticket, (操作, 操作人) per history entry)."""
-    tickets = [r["处理人"] for r in _table(document, COMPLAINT_SHEET)]
-    events = [(r["操作"], r["操作人"]) for r in _table(document, EVENT_SHEET)]
+    tickets = [r["处理人"] for r in xlsx_table(document, COMPLAINT_SHEET)]
+    events = [(r["操作"], r["操作人"]) for r in xlsx_table(document, EVENT_SHEET)]
     return tickets, events
 
 
@@ -78,14 +63,14 @@ async def test_export_names_the_staff_who_handled_it(
     # Staff names only: the resident who complained is not kept.
     assert await _names(db) == [(ADMIN.id, "李主任"), (STAFF.id, "网格员小张")]
 
-    tickets, events = _handlers(await _export(api))
+    tickets, events = _handlers(await export_xlsx(api))
     assert tickets == ["网格员小张（901）"]
     assert events == [("提交", "居民"), ("受理", "网格员小张（901）")]
 
     # Removed from staff: the tickets they handled still name them.
     await _staff(api, "remove", STAFF.id)
     assert await rows(db, "SELECT user_id FROM staff") == []
-    tickets, events = _handlers(await _export(api))
+    tickets, events = _handlers(await export_xlsx(api))
     assert tickets == ["网格员小张（901）"]
     assert events[-1] == ("受理", "网格员小张（901）")
 
@@ -122,7 +107,7 @@ async def test_a_name_like_a_formula_stays_text(
     await _staff(api, "add", HOSTILE.id)
     number, card = await submit(api)
     await _accept(api, HOSTILE, card, number)
-    document = await _export(api)
+    document = await export_xlsx(api)
     book = load_workbook(io.BytesIO(document.data))
     cell = book[COMPLAINT_SHEET].cell(row=2, column=COMPLAINT_HEADERS.index("处理人") + 1)
     assert cell.value == f"{PAYLOAD}（902）"

@@ -4,20 +4,26 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import aiosqlite
 import pytest
 from openpyxl import load_workbook
 
-from bot.local_api import LocalBotApi, SentDocument, User
+from bot.local_api import LocalBotApi, User
 from handlers.context import ResidentApplication
 from handlers.tickets import texts as t
 from knowledge.tickets.export import COMPLAINT_HEADERS, COMPLAINT_SHEET, EVENT_SHEET
 from storage import household_links_repo as links
 from tests.e2e.conftest import ADMIN, GROUP, NEIGHBOUR, RESIDENT, STAFF_CHAT, button_data, rows
 from tests.e2e.test_households_support import household_id, seed_register
-from tests.e2e.test_tickets_support import draft, fast_limits, service, submit
+from tests.e2e.test_tickets_support import (
+    draft,
+    export_xlsx,
+    fast_limits,
+    service,
+    submit,
+    xlsx_table,
+)
 
 pytestmark = pytest.mark.usefixtures(fast_limits.__name__)
 FORMULA = "=1+1 楼道灯坏了"
@@ -51,21 +57,6 @@ async def _link_one_household(db: aiosqlite.Connection) -> int:
     return home
 
 
-async def _export(api: LocalBotApi, args: str = "") -> SentDocument:
-    admin = api.private_chat(ADMIN)
-    before = len(api.sent_documents)
-    api.send_text(admin, ADMIN, f"/export {args}".strip())
-    reply = await api.next_message(admin.id)
-    assert reply["document"]["file_name"].endswith(".xlsx"), reply
-    return api.sent_documents[before]
-
-
-def _table(document: SentDocument, sheet: str) -> list[dict[str, Any]]:
-    book = load_workbook(io.BytesIO(document.data))
-    header, *body = [[c.value for c in row] for row in book[sheet].iter_rows()]
-    return [dict(zip(header, r, strict=True)) for r in body]
-
-
 async def test_needs_replaced_per_household(api: LocalBotApi, bot: ResidentApplication) -> None:
     db = bot.services.db
     home = await _link_one_household(db)
@@ -84,10 +75,10 @@ async def test_needs_replaced_per_household(api: LocalBotApi, bot: ResidentAppli
     (replaced_by,) = (await rows(db, "SELECT replaced_by FROM renovation_needs WHERE id = 1"))[0]
     assert replaced_by == 2
 
-    document = await _export(api, "needs")
+    document = await export_xlsx(api, "needs")
     assert document.caption is not None
     assert document.caption.startswith("改造需求清单，共 1 条")
-    by_item = {r["项目"]: r for r in _table(document, "改造需求汇总")}
+    by_item = {r["项目"]: r for r in xlsx_table(document, "改造需求汇总")}
     assert by_item["加装电梯"]["提出户数"] == 1
     assert by_item["照明"]["提出户数"] == 0  # replaced: the household's current one counts
     assert by_item["充电设施"]["视金额而定"] == 1
@@ -100,14 +91,14 @@ async def test_export_in_chat(api: LocalBotApi, bot: ResidentApplication) -> Non
         reporter_id=NEIGHBOUR.id,
         reporter_name="老王",
     )
-    document = await _export(api)
+    document = await export_xlsx(api)
     assert document.chat_id == ADMIN.id
     assert document.caption is not None
     assert document.caption.startswith("投诉工单，共 2 条（全部日期）")
     book = load_workbook(io.BytesIO(document.data))
     sheet = book[COMPLAINT_SHEET]
     assert tuple(c.value for c in sheet[1]) == COMPLAINT_HEADERS
-    table = _table(document, COMPLAINT_SHEET)
+    table = xlsx_table(document, COMPLAINT_SHEET)
     first = table[0]
     assert (first["编号"], first["类别"], first["状态"], first["位置"]) == (
         number,
@@ -122,7 +113,7 @@ async def test_export_in_chat(api: LocalBotApi, bot: ResidentApplication) -> Non
     assert cell.data_type == "s"
     assert cell.quotePrefix
     assert "138****8000" in table[1]["居民"]  # masked in chat exports
-    assert [r["操作"] for r in _table(document, EVENT_SHEET)] == ["提交", "提交"]
+    assert [r["操作"] for r in xlsx_table(document, EVENT_SHEET)] == ["提交", "提交"]
 
     # Filters: days and a status; nothing matching is said plainly.
     admin = api.private_chat(ADMIN)

@@ -3,17 +3,19 @@ flow as any resident, and the service of the running bot."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from bot import application, rate_limiter
-from bot.local_api import LocalBotApi, User
+from bot.local_api import LocalBotApi, SentDocument, User
 from bot.rate_limiter import FloodLimits
 from handlers.context import BotContext, ResidentApplication
 from handlers.tickets import texts as t
 from knowledge.tickets.service import ComplaintDraft, Location, TicketService
-from tests.e2e.conftest import RESIDENT, STAFF_CHAT, button_data
+from tests.e2e.conftest import ADMIN, RESIDENT, STAFF_CHAT, button_data
 
 DESCRIPTION = "3号楼楼道里有人给电动车充电，电线从窗户拉出来"
 PLACE = "3号楼2单元楼道"
@@ -103,3 +105,20 @@ async def submit(
     card = await api.next_message(STAFF_CHAT.id)
     assert number in card["text"]
     return number, card
+
+
+async def export_xlsx(api: LocalBotApi, args: str = "") -> SentDocument:
+    """The admin sends /export (with `args`) in private; the XLSX file the bot sent back."""
+    admin = api.private_chat(ADMIN)
+    before = len(api.sent_documents)
+    api.send_text(admin, ADMIN, f"/export {args}".strip())
+    reply = await api.next_message(admin.id)
+    assert reply["document"]["file_name"].endswith(".xlsx"), reply
+    return api.sent_documents[before]
+
+
+def xlsx_table(document: SentDocument, sheet: str) -> list[dict[str, Any]]:
+    """One sheet of an exported workbook as rows keyed by its header."""
+    book = load_workbook(io.BytesIO(document.data))
+    header, *body = [[c.value for c in row] for row in book[sheet].iter_rows()]
+    return [dict(zip(header, r, strict=True)) for r in body]
