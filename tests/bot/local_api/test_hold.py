@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
@@ -14,18 +13,6 @@ from bot.local_api.state import Hold
 
 GROUP = Chat(id=-100123, type="supergroup", title="幸福小区业主群")
 OTHER = Chat(id=-100456, type="supergroup", title="隔壁小区业主群")
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(api: LocalBotApi) -> AsyncIterator[Bot]:
-    async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as client:
-        yield client
 
 
 async def _held(hold: Hold, n: int) -> None:

@@ -40,18 +40,6 @@ GROUP = Chat(id=-100123, type="supergroup", title="幸福小区业主群")
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("再来一次", callback_data="again")]])
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(api: LocalBotApi) -> AsyncIterator[Bot]:
-    async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as client:
-        yield client
-
-
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
