@@ -1,4 +1,4 @@
-"""PDF → lines for `knowledge.qa.parsing`: page text without furniture, wrapped lines rejoined.
+"""PDF → lines for `knowledge.qa.file_formats`: page text without furniture, lines rejoined.
 
 pypdf returns each page's text with a line break wherever the PDF broke a line, so every
 paragraph arrives cut into page-width pieces, and each page brings its running header,

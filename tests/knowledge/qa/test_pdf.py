@@ -19,7 +19,8 @@ from pypdf import PdfWriter
 
 from knowledge.normalize import clean_display
 from knowledge.qa import pdf
-from knowledge.qa.parsing import parse_document, raw_lines
+from knowledge.qa.file_formats import raw_lines
+from knowledge.qa.parsing import parse_document
 from knowledge.qa.service import KnowledgeBase, KnowledgeImportError
 from storage.db import open_database
 

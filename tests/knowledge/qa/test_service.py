@@ -10,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-import knowledge.qa.service as service_module
+import knowledge.qa.kb_opening as opening_module
 import knowledge.qa.tokenize as tokenize_module
 from knowledge.normalize import compare_form
 from knowledge.qa.service import KnowledgeBase, KnowledgeImportError
@@ -264,7 +264,7 @@ async def test_bundled_faq_seeded_once_and_reseeded_on_change(
 ) -> None:
     faq = tmp_path / "faq.json"
     faq.write_bytes(FAQ_FIXTURE.read_bytes())
-    monkeypatch.setattr(service_module, "_faq_file", lambda: faq)
+    monkeypatch.setattr(opening_module, "_faq_file", lambda: faq)
     conn = await open_database(tmp_path / "kb.db")
     try:
         await _check_bundled_faq(conn, faq)
