@@ -20,7 +20,7 @@ evidences them: the same near-duplicate rule, paid for the hits that are shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -104,6 +104,32 @@ class Pool:
                 grams.append(mine)
             kept.append((position, self.context.evidenced(hit)))
         return kept
+
+    def demoted(self, refuse: Callable[[Hit], bool]) -> Pool:
+        """This pool with the hits `refuse` marks moved after all the others (kept in
+        their order): hits that move up into the first `checked` pass the near-duplicate
+        test against those before them and get their evidence."""
+        verdicts = [refuse(h) for h in self.hits]
+        if not any(verdicts):
+            return self
+        order = [i for i, r in enumerate(verdicts) if not r] + [
+            i for i, r in enumerate(verdicts) if r
+        ]
+        hits: list[Hit] = []
+        grams: list[set[str]] = []
+        for position in order:
+            hit = self.hits[position]
+            if len(hits) < self.checked:
+                if position < self.checked:
+                    grams.append(self._grams[position])
+                else:
+                    mine = gram_set(hit.entry.text)
+                    if any(overlap(mine, other) >= NEAR_DUPLICATE for other in grams):
+                        continue
+                    grams.append(mine)
+                    hit = self.context.evidenced(hit)
+            hits.append(hit)
+        return Pool(hits, min(self.checked, len(hits)), self.context, grams)
 
 
 def collect(

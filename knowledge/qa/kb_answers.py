@@ -9,7 +9,15 @@ from dataclasses import dataclass, replace
 from knowledge.normalize import canonical, display_punctuation
 from knowledge.qa.decision import shipped_semantic_decision
 from knowledge.qa.kb_core import KnowledgeBaseCore
-from knowledge.qa.ranking import Ranking, Stages, keyword_decision, semantic_decision
+from knowledge.qa.ranking import (
+    FAQ_SPARE,
+    Ranking,
+    Stages,
+    faq_demoted,
+    faq_refused,
+    keyword_decision,
+    semantic_decision,
+)
 from knowledge.qa.tokenize import tokenize
 from storage import kb_repo
 
@@ -70,7 +78,10 @@ class KnowledgeBaseAnswers(KnowledgeBaseCore):
         keyword stage's first `depth` candidates has its vector. It reorders a cheap pool
         (knowledge/qa/candidates.py): the keyword hits past the first k carry their score
         only (`Hit.evidenced` False); `reranked` holds the first of its order that the
-        decision reads and the resident may see, near-duplicates skipped, with evidence."""
+        decision reads and the resident may see, near-duplicates skipped, with evidence.
+        Unless docs_only, FAQ entries whose own questions do not match the question are
+        moved after the other candidates in both orders (knowledge/qa/ranking.py,
+        FAQ_MATCH)."""
         # Canonicalise a bounded prefix first: OpenCC and NFKC on 50,000 characters is
         # wasted work when only QUERY_CHARS of the result are ranked.
         text = canonical(question[: QUERY_CHARS * 4])[:QUERY_CHARS]
@@ -80,16 +91,30 @@ class KnowledgeBaseAnswers(KnowledgeBaseCore):
         text = index.as_meant(text)
         terms = tokenize(text)
         reranker = self._reranker
+        faq = not docs_only and bool(index.is_faq.any())
         if reranker is None or not reranker.loaded or not self._vectors or not terms:
-            return Stages(bool(terms), index.search(terms, text, k=k, docs_only=docs_only))
+            if not faq or not terms:
+                return Stages(bool(terms), index.search(terms, text, k=k, docs_only=docs_only))
+            pool = index.pool(terms, text, depth=k + FAQ_SPARE, checked=k)
+            return Stages(True, faq_demoted(pool).hits[:k])
         pool = index.pool(
             terms, text, depth=max(k, reranker.depth), checked=k, docs_only=docs_only
         )
+        if faq:
+            pool = faq_demoted(pool)
         keyword = pool.hits
         ids = [h.entry.passage_id for h in keyword[: reranker.depth]]
         if not keyword or not self._vectors.coverage(ids):
             return Stages(True, keyword)
         ranked = reranker.rerank(text, keyword, self._vectors.gather(ids))
+        if faq:
+            refused = [
+                s.item.entry.kind == "faq" and faq_refused(pool.context.evidenced(s.item))
+                for s in ranked
+            ]
+            ranked = [s for s, r in zip(ranked, refused, strict=True) if not r] + [
+                s for s, r in zip(ranked, refused, strict=True) if r
+            ]
         # The decision reads the first three; the keyword-first floor shows the keyword
         # stage's first, then k of the others (decision.shown_order).
         shown = pool.first_distinct([s.item for s in ranked], max(k, 3) + 1)
