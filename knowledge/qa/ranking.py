@@ -114,9 +114,10 @@ def semantic_decision(
         return keyword_decision(keyword, True, k)
     shown = shown_order(keyword, [s.item for s in reranked], decision.floor)
     best = shown[0]
-    answered = not faq_refused(best) and (
-        decision.forced(keyword) or decision.answers_reranked(reranked)
-    )
+    # An FAQ entry whose own questions do not match is neither answered nor suggested.
+    if faq_refused(best):
+        return Ranking(shown[:k], False, False, True, keyword, reranked)
+    answered = decision.forced(keyword) or decision.answers_reranked(reranked)
     suggested = not answered and best.corroborated and best.coverage >= SUGGEST_COVERAGE
     return Ranking(shown[:k], answered, suggested, True, keyword, reranked)
 
@@ -124,12 +125,9 @@ def semantic_decision(
 def keyword_decision(hits: list[Hit], has_terms: bool, k: int) -> Ranking:
     """The keyword-only path: the keyword order and the coverage rule (MIN_COVERAGE)."""
     best = hits[0] if has_terms and hits else None
-    answered = (
-        best is not None
-        and best.coverage >= MIN_COVERAGE
-        and best.corroborated
-        and not faq_refused(best)
-    )
+    if best is not None and faq_refused(best):  # neither answered nor suggested
+        return Ranking(hits[:k], False, False, has_terms, hits)
+    answered = best is not None and best.coverage >= MIN_COVERAGE and best.corroborated
     suggested = (
         best is not None
         and not answered

@@ -75,6 +75,16 @@ async def test_near_domain_out_of_scope_questions_are_declined(kb: KnowledgeBase
     assert answered == []
 
 
+async def test_a_non_matching_faq_entry_is_not_suggested_either(kb: KnowledgeBase) -> None:
+    # Offered as 仅供参考 it would be the same wrong answer (狗证 → how to vote).
+    suggested = [
+        (q, a.results[0].text[:20])
+        for q in OUT_OF_SCOPE
+        if (a := kb.ask(q, k=3)).suggested and a.results[0].kind == "faq"
+    ]
+    assert suggested == []
+
+
 async def test_every_entry_answers_its_first_phrasing(kb: KnowledgeBase) -> None:
     missed = [i["questions"][0] for i in FAQ if not _answered_by(kb, i["questions"][0], i["id"])]
     # 公示要几天, keyword only: declined before this rule too (its entry does not name
