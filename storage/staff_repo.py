@@ -79,12 +79,6 @@ async def staff_name(conn: aiosqlite.Connection, user_id: int) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def forget_staff_name(conn: aiosqlite.Connection, user_id: int) -> bool:
-    """/leave: delete the user's stored display name; False when none was kept."""
-    cur = await conn.execute("DELETE FROM staff_names WHERE user_id = ?", (user_id,))
-    return cur.rowcount > 0
-
-
 async def record_audit(
     conn: aiosqlite.Connection,
     actor_id: int,

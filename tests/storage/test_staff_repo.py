@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage import staff_repo
+from storage import household_links_repo, staff_repo
 from storage.db import open_database
 
 
@@ -53,14 +53,13 @@ async def test_a_name_outlives_removal_from_staff(conn: aiosqlite.Connection) ->
 
 async def test_one_name_is_read_and_forgotten(conn: aiosqlite.Connection) -> None:
     assert await staff_repo.staff_name(conn, 901) is None
-    assert not await staff_repo.forget_staff_name(conn, 901)  # nothing kept: nothing done
     await staff_repo.set_staff_name(conn, 901, "网格员小张🙂")
     await staff_repo.set_staff_name(conn, 900, "李主任")
     assert await staff_repo.staff_name(conn, 901) == "网格员小张🙂"
 
-    assert await staff_repo.forget_staff_name(conn, 901)
+    # /leave deletes it with everything else stored about the user.
+    await household_links_repo.forget_user(conn, 901, "2026-12-01T00:00:00+00:00")
     assert await staff_repo.staff_name(conn, 901) is None
-    assert not await staff_repo.forget_staff_name(conn, 901)
     # Only theirs: another staff member's name stays.
     assert _pairs(await staff_repo.staff_names(conn)) == [(900, "李主任")]
     # Stored again later (they act as staff again): a fresh row.
