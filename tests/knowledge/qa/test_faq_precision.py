@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from knowledge.normalize import compare_form
 from knowledge.qa.semantic import SemanticReranker
@@ -47,9 +48,16 @@ VARIANTS = {
 }
 
 
-@pytest.fixture(params=["keyword", "semantic"])
-async def kb(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[KnowledgeBase]:
-    conn = await open_database(tmp_path / "kb.db")
+# One knowledge base per mode for the whole module (the tests only ask): building one
+# with the encoder costs ~2 s.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["keyword", "semantic"])
+async def kb(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[KnowledgeBase]:
+    conn = await open_database(tmp_path_factory.mktemp("faq") / "kb.db")
     semantic = SemanticReranker() if request.param == "semantic" else None
     base = await KnowledgeBase.open(conn, load_faq=True, semantic=semantic)
     try:
