@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
@@ -21,8 +22,6 @@ from storage import staff_repo
 
 PREFIX = "staff"
 _ACTIONS = {"rm": 1}
-# Telegram's limit for one message; a long roster (names up to 129 characters) is split.
-_MAX_MESSAGE = 4096
 
 
 def _replied_user(update: Update) -> User | None:
@@ -146,13 +145,14 @@ async def _send_list(update: Update, context: BotContext) -> None:
 
 
 def _pack(lines: list[str]) -> list[str]:
-    """Lines joined into as few messages as fit Telegram's limit (a line is far shorter)."""
+    """Lines joined into as few messages as fit Telegram's limit (a line is far shorter):
+    a long roster, names up to 129 characters each, is split."""
     parts: list[str] = []
     for line in lines:
-        if parts and len(parts[-1]) + 1 + len(line) <= _MAX_MESSAGE:
+        if parts and len(parts[-1]) + 1 + len(line) <= MessageLimit.MAX_TEXT_LENGTH:
             parts[-1] += "\n" + line
         else:
-            parts.append(line[:_MAX_MESSAGE])
+            parts.append(line[: MessageLimit.MAX_TEXT_LENGTH])
     return parts
 
 

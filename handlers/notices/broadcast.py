@@ -62,7 +62,8 @@ async def content(update: Update, context: BotContext) -> int:
     elif message.document:
         draft["document"] = message.document.file_id
     text = (message.text or message.caption or "").strip()
-    limit = MessageLimit.CAPTION_LENGTH if message.photo or message.document else 4096
+    attached = message.photo or message.document
+    limit = MessageLimit.CAPTION_LENGTH if attached else MessageLimit.MAX_TEXT_LENGTH
     if not text and not (message.photo or message.document):
         await message.reply_text(t.EMPTY)
         return COMPOSE
