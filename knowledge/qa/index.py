@@ -151,6 +151,7 @@ class SearchIndex:
             self.words = Postings.from_arrays(arrays, "w_")
             self.bigrams = Postings.from_arrays(arrays, "b_")
         self.is_faq = np.array([e.kind == "faq" for e in self.entries], dtype=bool)
+        self.has_faq = bool(self.is_faq.any())  # read for every question: derived once
         self.text_ids = text_ids(self.entries)
         self._reader = QueryReader(self.vocab, self.words)
         # Built with the index (off the event loop), not on the first question. Not for

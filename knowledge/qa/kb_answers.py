@@ -13,8 +13,7 @@ from knowledge.qa.ranking import (
     FAQ_SPARE,
     Ranking,
     Stages,
-    faq_demoted,
-    faq_refused,
+    faq_refused_ids,
     keyword_decision,
     semantic_decision,
 )
@@ -91,30 +90,26 @@ class KnowledgeBaseAnswers(KnowledgeBaseCore):
         text = index.as_meant(text)
         terms = tokenize(text)
         reranker = self._reranker
-        faq = not docs_only and bool(index.is_faq.any())
+        faq = not docs_only and index.has_faq
         if reranker is None or not reranker.loaded or not self._vectors or not terms:
             if not faq or not terms:
                 return Stages(bool(terms), index.search(terms, text, k=k, docs_only=docs_only))
             pool = index.pool(terms, text, depth=k + FAQ_SPARE, checked=k)
-            return Stages(True, faq_demoted(pool).hits[:k])
+            refused = faq_refused_ids(pool)
+            return Stages(True, pool.demoted(lambda h: h.entry.passage_id in refused).hits[:k])
         pool = index.pool(
             terms, text, depth=max(k, reranker.depth), checked=k, docs_only=docs_only
         )
-        if faq:
-            pool = faq_demoted(pool)
+        refused = faq_refused_ids(pool) if faq else frozenset()
+        if refused:
+            pool = pool.demoted(lambda h: h.entry.passage_id in refused)
         keyword = pool.hits
         ids = [h.entry.passage_id for h in keyword[: reranker.depth]]
         if not keyword or not self._vectors.coverage(ids):
             return Stages(True, keyword)
         ranked = reranker.rerank(text, keyword, self._vectors.gather(ids))
-        if faq:
-            refused = [
-                s.item.entry.kind == "faq" and faq_refused(pool.context.evidenced(s.item))
-                for s in ranked
-            ]
-            ranked = [s for s, r in zip(ranked, refused, strict=True) if not r] + [
-                s for s, r in zip(ranked, refused, strict=True) if r
-            ]
+        if refused:  # stable: the refused entries last, each group in its reranked order
+            ranked.sort(key=lambda s: s.item.entry.passage_id in refused)
         # The decision reads the first three; the keyword-first floor shows the keyword
         # stage's first, then k of the others (decision.shown_order).
         shown = pool.first_distinct([s.item for s in ranked], max(k, 3) + 1)

@@ -19,8 +19,8 @@ __all__ = [
     "SUGGEST_COVERAGE",
     "Ranking",
     "Stages",
-    "faq_demoted",
     "faq_refused",
+    "faq_refused_ids",
     "keyword_decision",
     "semantic_decision",
 ]
@@ -68,9 +68,14 @@ def faq_refused(hit: Hit) -> bool:
     return hit.entry.kind == "faq" and hit.head_share < FAQ_MATCH
 
 
-def faq_demoted(pool: Pool) -> Pool:
-    """The pool with its non-matching FAQ entries after the other candidates."""
-    return pool.demoted(lambda h: h.entry.kind == "faq" and faq_refused(pool.context.evidenced(h)))
+def faq_refused_ids(pool: Pool) -> frozenset[int]:
+    """The passage ids of the pool's FAQ entries whose questions do not match, judged once
+    a question: both the keyword order and the reranked one move them last."""
+    return frozenset(
+        h.entry.passage_id
+        for h in pool.hits
+        if h.entry.kind == "faq" and faq_refused(pool.context.evidenced(h))
+    )
 
 
 @dataclass(frozen=True)
