@@ -239,12 +239,19 @@ def _learned_decision() -> Callable[[KnowledgeBase, str], tuple[bool, list[str]]
     return answer
 
 
+def print_halves(cases: list[Case], fn: Callable[[str], tuple[bool, list[str]]]) -> None:
+    """--split: the same row over each half of the set (odd and even questions)."""
+    for half, part in (("odd", cases[1::2]), ("even", cases[0::2])):
+        print(f"    {half} half ({len(part)} q): {score(part, fn, False, half).line()}")
+
+
 async def run(
     cases: list[Case], eval_name: str, files: list[Path], verbose: bool, split: bool
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         conn = await open_database(Path(tmp) / "eval.db")
         semantic: KnowledgeBase | None = None
+        deployed: KnowledgeBase | None = None
         deployed_sem: KnowledgeBase | None = None
         try:
             kb = await KnowledgeBase.open(conn, load_faq=False, semantic=None)
@@ -337,9 +344,7 @@ async def run(
                 s = score(cases, fn, verbose and fn is rows[-1][1], label)
                 print(f"  {label:<52} {s.line()}")
                 if split:
-                    for half, part in (("odd", cases[1::2]), ("even", cases[0::2])):
-                        part_score = score(part, fn, False, half)
-                        print(f"    {half} half ({len(part)} q): {part_score.line()}")
+                    print_halves(cases, fn)
             print("  (as deployed: an FAQ answer is a miss in top-1/top-3, but answered)")
             for label, fn in deployed_rows:
                 from_faq.clear()
@@ -347,11 +352,9 @@ async def run(
                 faq_share = sum(c.q in from_faq for c in cases if c.expect) / max(s.in_scope, 1)
                 print(f"  {label:<52} {s.line()}  in-scope answered from FAQ {faq_share:.2f}")
                 if split:
-                    for half, part in (("odd", cases[1::2]), ("even", cases[0::2])):
-                        part_score = score(part, fn, False, half)
-                        print(f"    {half} half ({len(part)} q): {part_score.line()}")
+                    print_halves(cases, fn)
         finally:
-            for opened in (semantic, deployed_sem):
+            for opened in (semantic, deployed, deployed_sem):
                 if opened is not None:
                     await opened.close()
             await conn.close()
