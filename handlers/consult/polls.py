@@ -65,6 +65,8 @@ async def _known_poll(context: BotContext, poll_id: str) -> bool:
     voter (ChatOrderedUpdateProcessor runs one user's updates in order, so only that voter's
     next updates are delayed); a ``poll`` update has no chat or user and delays nothing."""
     conn = context.services.db
+    if await polls_repo.get_poll(conn, poll_id) is not None:
+        return True  # the common case: no lock taken
     sends = _sends(context)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + UNKNOWN_POLL_WAIT
