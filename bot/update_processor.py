@@ -4,7 +4,9 @@ python-telegram-bot either handles one update at a time (one busy chat stalls ev
 with ``concurrent_updates(n)``, any n at once (a resident's second message may overtake their
 first, and two updates may race on the same conversation state). This processor sits between:
 each update joins the lane of its chat and the lane of its user (a private chat and its user
-share one, as their ids are equal) and runs once it heads every lane it joined.
+share one, as their ids are equal) and runs once it heads every lane it joined. A poll's
+state update has neither: it joins its poll's lane, so a later count never lands before an
+earlier one.
 
 Why it always finishes what it admitted: ``Application.stop()`` waits for ``process_update`` of
 every fetched update and only then closes the bot's HTTP client, so an update must be handled
@@ -38,17 +40,21 @@ class _Ticket:
 
     __slots__ = ("keys", "turn")
 
-    def __init__(self, keys: frozenset[int]) -> None:
+    def __init__(self, keys: frozenset[int | str]) -> None:
         self.keys = keys
         self.turn: asyncio.Future[None] | None = None
 
 
-def update_keys(update: object) -> frozenset[int]:
-    """The lanes an update joins: its chat and its user (none for e.g. an anonymous poll)."""
+def update_keys(update: object) -> frozenset[int | str]:
+    """The lanes an update joins: its chat and its user; a poll's new state (which has
+    neither) its poll's, by a string key that no chat or user id equals."""
     if not isinstance(update, Update):
         return frozenset()
     chat, user = update.effective_chat, update.effective_user
-    return frozenset(x.id for x in (chat, user) if x is not None)
+    keys: set[int | str] = {x.id for x in (chat, user) if x is not None}
+    if update.poll is not None:
+        keys.add(f"poll:{update.poll.id}")
+    return frozenset(keys)
 
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
@@ -64,7 +70,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             raise ValueError("max_concurrent_updates must be a positive integer")
         self._limit = max_concurrent_updates
         super().__init__(max(_ADMITTED, max_concurrent_updates))
-        self._lanes: dict[int, deque[_Ticket]] = {}
+        self._lanes: dict[int | str, deque[_Ticket]] = {}
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._running = 0
 
@@ -79,7 +85,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
 
     @property
     def waiting_lanes(self) -> int:
-        """Chats and users with an update in flight (for tests and diagnostics)."""
+        """Chats, users and polls with an update in flight (for tests and diagnostics)."""
         return len(self._lanes)
 
     async def initialize(self) -> None:

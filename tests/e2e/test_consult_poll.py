@@ -185,3 +185,30 @@ async def test_unknown_poll_answer_dropped_at_once(
     assert asyncio.get_running_loop().time() - started < 2
     assert await rows(db, "SELECT count(*) FROM consult_poll_answers") == [(0,)]
     assert await rows(db, "SELECT count(*) FROM consult_polls") == [(0,)]
+
+
+async def test_a_burst_of_counts_while_the_poll_is_sent_keeps_the_last(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    """Telegram's count updates carry no chat or user: they wait in their poll's lane, so
+    six of them queued behind a held sendPoll are stored in order and the last one stays."""
+    hold = api.hold("sendPoll")
+    api.send_text(GROUP, ADMIN, "/poll 匿名 楼下是否增设快递柜|是|否")
+    poll_message = await api.next_message(GROUP.id)
+    voters = [User(id=1600 + i, first_name=f"居民{i}", language_code="zh-hans") for i in range(6)]
+    last = {}
+    for i, voter in enumerate(voters):
+        last = api.vote(voter, poll_message, [i % 2])
+    await _fetched(api, int(last["update_id"]))
+    await asyncio.sleep(0.2)
+    hold.release()
+    poll_id = poll_message["poll"]["id"]
+
+    async def counted() -> bool:
+        found = await rows(db, "SELECT counts FROM consult_polls WHERE poll_id = ?", poll_id)
+        return bool(found) and json.loads(found[0][0]) == [3, 3]
+
+    await eventually(counted, timeout=3, what="the last counts stored")
+    await asyncio.sleep(0.3)  # nothing older lands after it
+    found = await rows(db, "SELECT counts FROM consult_polls WHERE poll_id = ?", poll_id)
+    assert json.loads(found[0][0]) == [3, 3]
