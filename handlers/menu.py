@@ -21,16 +21,18 @@ _KEYS = {key: 0 for key, _ in texts.MENU_ITEMS}
 
 
 def menu_markup(update: Update, bot_username: str | None) -> InlineKeyboardMarkup:
-    private = is_private(update)
-    buttons = []
-    for key, label in texts.MENU_ITEMS:
-        if not private and key in texts.PRIVATE_ONLY and bot_username:
-            buttons.append(InlineKeyboardButton(label, url=deep_link(bot_username, key)))
-        else:
-            buttons.append(
-                InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, key))
-            )
+    buttons = [entry_button(update, bot_username, key, label) for key, label in texts.MENU_ITEMS]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def entry_button(
+    update: Update, bot_username: str | None, key: str, label: str
+) -> InlineKeyboardButton:
+    """A menu entry's button: in a group, a private-only entry opens the private chat by a
+    deep link (its flow asks for personal details); elsewhere a menu press."""
+    if not is_private(update) and key in texts.PRIVATE_ONLY and bot_username:
+        return InlineKeyboardButton(label, url=deep_link(bot_username, key))
+    return InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, key))
 
 
 def deep_link(bot_username: str, payload: str) -> str:

@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from handlers import callbacks
 from handlers.access import ADDRESSED, NEW_MESSAGES, strip_mention, within_rate_limit
 from handlers.context import BotContext
+from handlers.menu import entry_button
 from handlers.qa import texts as t
 from knowledge.qa.questions import MAX_RESULTS, HandOff, Outcome
 from knowledge.qa.service import SearchResult
@@ -23,7 +24,14 @@ PREFIX = "kb"
 ACTIONS = {"fb": 3, "src": 1, "more": 2, "hu": 1}
 
 
-def answer_markup(qid: int, rank: int, passage_id: int | None) -> InlineKeyboardMarkup:
+def answer_markup(
+    qid: int,
+    rank: int,
+    passage_id: int | None,
+    report: InlineKeyboardButton | None = None,
+) -> InlineKeyboardMarkup:
+    """👍/👎, 查看原文 and 其他答案 under a shown passage; 转人工 always; the complaint
+    flow's button (`report`) under a decline of a message that tells of a problem."""
     rows: list[list[InlineKeyboardButton]] = []
     if passage_id is not None:
         rows.append(
@@ -49,16 +57,37 @@ def answer_markup(qid: int, rank: int, passage_id: int | None) -> InlineKeyboard
     rows.append(
         [InlineKeyboardButton(t.BTN_HUMAN, callback_data=callbacks.encode(PREFIX, "hu", qid))]
     )
+    if report is not None:
+        rows.append([report])
     return InlineKeyboardMarkup(rows)
+
+
+def report_markup(update: Update, context: BotContext) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_report_button(update, context)]])
+
+
+def _report_button(update: Update, context: BotContext) -> InlineKeyboardButton:
+    return entry_button(update, context.bot.username, "complain", t.BTN_REPORT)
+
+
+_ACT_REPLIES = {
+    Outcome.THANKS: t.THANKS_REPLY,
+    Outcome.ACK: t.ACK_REPLY,
+    Outcome.GREETING: t.GREETING_REPLY,
+    Outcome.REPORT: t.REPORT_REPLY,
+}
 
 
 def format_answer(result: SearchResult) -> str:
     return f"{result.text}\n\n{t.SOURCE.format(source=result.source)}"
 
 
-async def answer_question(message: Message, context: BotContext, question: str) -> None:
+async def answer_question(
+    update: Update, message: Message, context: BotContext, question: str
+) -> None:
     """Reply with the best answer, a decline that shows a possibly related passage
-    (仅供参考), or a plain decline; the service records the question."""
+    (仅供参考), or a plain decline; the service records the question. Thanks, a greeting
+    or 我要报修 get their own short reply and are not recorded."""
     if context.services.qa is None:
         await message.reply_text(t.KB_NOT_READY)
         return
@@ -75,17 +104,26 @@ async def answer_question(message: Message, context: BotContext, question: str) 
     if asked.outcome is Outcome.NOISE:
         await message.reply_text(t.NOISE)
         return
+    reply = _ACT_REPLIES.get(asked.outcome)
+    if reply is not None:
+        wants_buttons = asked.outcome in (Outcome.REPORT, Outcome.GREETING)
+        markup = report_markup(update, context) if wants_buttons else None
+        await message.reply_text(reply, reply_markup=markup)
+        return
     assert asked.question_id is not None
+    report = _report_button(update, context) if asked.problem else None
     if asked.result is None:
         logger.info("Question %s declined", asked.question_id)
-        await message.reply_text(t.DECLINE, reply_markup=answer_markup(asked.question_id, 0, None))
+        await message.reply_text(
+            t.DECLINE, reply_markup=answer_markup(asked.question_id, 0, None, report)
+        )
         return
     text = format_answer(asked.result)
     if asked.outcome is Outcome.SUGGESTED:
         logger.info("Question %s declined with a suggestion", asked.question_id)
         text = t.SUGGEST.format(answer=text)
     await message.reply_text(
-        text, reply_markup=answer_markup(asked.question_id, 0, asked.result.passage_id)
+        text, reply_markup=answer_markup(asked.question_id, 0, asked.result.passage_id, report)
     )
 
 
@@ -110,7 +148,7 @@ async def private_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.text is None or not await within_rate_limit(update, context):
         return
-    await answer_question(message, context, message.text)
+    await answer_question(update, message, context, message.text)
 
 
 async def group_text(update: Update, context: BotContext) -> None:
@@ -122,7 +160,7 @@ async def group_text(update: Update, context: BotContext) -> None:
     if not question:
         await message.reply_text(t.ASK_EMPTY)
         return
-    await answer_question(message, context, question)
+    await answer_question(update, message, context, question)
 
 
 async def ask_command(update: Update, context: BotContext) -> None:
@@ -135,7 +173,7 @@ async def ask_command(update: Update, context: BotContext) -> None:
     if not question:
         await message.reply_text(t.ASK_EMPTY)
         return
-    await answer_question(message, context, question)
+    await answer_question(update, message, context, question)
 
 
 async def answer_button(update: Update, context: BotContext) -> None:

@@ -18,6 +18,15 @@ SUGGEST = (
 )
 # 其他答案 under such a suggestion: still not an answer.
 MORE_SUGGEST = "下面这段内容可能和您的问题有关，仅供参考：\n\n{answer}"
+# Messages that are no question (knowledge/qa/chat_acts.py): answered, never stored.
+THANKS_REPLY = "不客气 😊 还有问题随时问我。"
+ACK_REPLY = "好的。还有问题随时问我，发送 /menu 打开菜单。"
+GREETING_REPLY = (
+    "您好！我在 😊 请直接打字提问，例如：“电动车能在楼道充电吗”。\n"
+    "要投诉、报修，请点下面的按钮。发送 /menu 打开菜单。"
+)
+REPORT_REPLY = "要投诉或报修，请点下面的按钮，按步骤填写，会得到工单编号，办理进度随时可查。"
+BTN_REPORT = "📝 我要投诉 / 报修"
 ASK_EMPTY = "请在 /ask 后面写上您的问题，例如：/ask 电动车能在楼道充电吗"
 KB_NOT_READY = "知识库正在加载，请稍等几秒再问。"
 

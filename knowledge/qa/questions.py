@@ -12,6 +12,7 @@ from enum import Enum, StrEnum
 
 import aiosqlite
 
+from knowledge.qa.chat_acts import ChatAct, chat_act, tells_of_problem
 from knowledge.qa.privacy import redact
 from knowledge.qa.service import KnowledgeBase, SearchResult
 from storage import kb_questions_repo as repo
@@ -50,6 +51,19 @@ class Outcome(Enum):
     DECLINED = "declined"  # declined, nothing shown
     NOISE = "noise"  # no words at all (emoji, punctuation): not a question, not stored
     HUMAN = "human"  # the resident typed 转人工 instead of a question
+    # No question, not stored (knowledge/qa/chat_acts.py):
+    THANKS = "thanks"  # 谢谢, 辛苦了
+    ACK = "ack"  # 好的, 收到
+    GREETING = "greeting"  # 你好, 在吗
+    REPORT = "report"  # 我要报修: the complaint flow is what they want
+
+
+_ACT_OUTCOMES = {
+    ChatAct.THANKS: Outcome.THANKS,
+    ChatAct.ACK: Outcome.ACK,
+    ChatAct.GREETING: Outcome.GREETING,
+    ChatAct.REPORT: Outcome.REPORT,
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class Asked:
     outcome: Outcome
     question_id: int | None = None
     result: SearchResult | None = None
+    # Declined, and the message tells of a problem: a complaint may be what they want.
+    problem: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,9 @@ class QuestionService:
             return Asked(Outcome.HUMAN)
         if not has_words(question):
             return Asked(Outcome.NOISE)
+        act = chat_act(question)
+        if act is not None:
+            return Asked(_ACT_OUTCOMES[act])
         answer = self.kb.ask(question, k=1)
         top = (
             answer.results[0] if (answer.answered or answer.suggested) and answer.results else None
@@ -117,7 +136,7 @@ class QuestionService:
                 and latest.status in OPEN
                 and _recent(latest)
             ):
-                return self._decided(latest.id, answered, top)
+                return self._decided(latest.id, answered, top, question)
         qid = await repo.record_question(
             self._db,
             user_id=user_id,
@@ -129,13 +148,16 @@ class QuestionService:
             top_score=top.score if top else None,
             top_source=top.source if top else None,
         )
-        return self._decided(qid, answered, top)
+        return self._decided(qid, answered, top, question)
 
     @staticmethod
-    def _decided(qid: int, answered: bool, top: SearchResult | None) -> Asked:
+    def _decided(qid: int, answered: bool, top: SearchResult | None, question: str) -> Asked:
+        problem = not answered and tells_of_problem(question)
         if top is None:
-            return Asked(Outcome.DECLINED, qid)
-        return Asked(Outcome.ANSWERED if answered else Outcome.SUGGESTED, qid, top)
+            return Asked(Outcome.DECLINED, qid, problem=problem)
+        if answered:
+            return Asked(Outcome.ANSWERED, qid, top)
+        return Asked(Outcome.SUGGESTED, qid, top, problem=problem)
 
     async def get(self, question_id: int) -> Question | None:
         return await repo.get_question(self._db, question_id)

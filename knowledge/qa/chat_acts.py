@@ -1,0 +1,94 @@
+"""Messages that are no question: thanks, an acknowledgement, a greeting, a wish to report.
+
+Residents end a chat with 谢谢 or 好的, open it with 在吗, and type 我要报修 where a button
+would start the complaint flow. Taken as questions, these were declined ("答不上来") and
+queued for staff as unanswered. A message is one of these acts only as a whole: after
+canonical form (Simplified, half-width, lower case), with punctuation, emoji, spaces and
+trailing particles dropped, so 谢谢，物业费怎么交 stays a question (the greeting is
+stripped from it later, knowledge/qa/query.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+from knowledge.normalize import canonical
+
+
+class ChatAct(Enum):
+    THANKS = "thanks"
+    ACK = "ack"
+    GREETING = "greeting"
+    REPORT = "report"  # wants to file a complaint or a repair: the complaint flow's button
+
+
+# Longer than this (after dropping what is no word) is a sentence, never a bare act.
+MAX_ACT_CHARS = 12
+
+_WHO = r"(?:你|您|你们|您们|大家|各位|老师|同志|小助手|助手|机器人)"
+_THANKS_WORD = r"(?:谢谢|多谢|感谢|谢了|谢啦|谢|辛苦了?|麻烦了?|费心了?)"
+_ACK_WORD = (
+    r"(?:好的?|好嘞|好吧|行|嗯+|哦+|噢+|ok|okay|收到|知道了|明白了?|懂了|了解了?|"
+    r"可以了?|没事了?|没问题了?|不用了?|晓得了|清楚了)"
+)
+_GREETING_WORD = (
+    r"(?:你好|您好|大家好|哈喽|hello|hi|嗨|在吗|在不在|在嘛|有人吗|有人在吗|"
+    r"早上好|上午好|中午好|下午好|晚上好|早安|早|晚安)"
+)
+_REPORT_WORD = (
+    r"(?:(?:我|俺|我们)?(?:要|想|想要|需要|得)?"
+    r"(?:报修|报个修|报事|报个事|反映问题|反映个?情况|反映个?事|投诉|举报|报修一下|"
+    r"投诉一下|反映一下|报一下修))"
+)
+_TAIL = r"[啊呀哈吧呢哦噢嘛啦了哟喔]*"
+# 我要投诉物业, 我想报修水管: an explicit wish with what it is about, asking nothing.
+_REPORT_ABOUT = re.compile(
+    r"(?:我|俺|我们)(?:要|想|想要|需要)(?:报修|投诉|举报|反映)([\u4e00-\u9fff]{1,6})"
+)
+_ASKING = re.compile(r"[吗呢么啥嘛怎咋哪谁几否]|可以|多少|有没有|电话|热线|流程|方式|在哪")
+# A message that tells of a problem (declined, it also gets the complaint flow's button).
+_PROBLEM = re.compile(
+    r"坏了|坏掉|不亮|不灵|漏水|渗水|堵了|堵住|没水|停水|停电|没电|太吵|吵死|噪音|扰民|"
+    r"乱停|乱扔|乱堆|乱倒|臭|没人管|没人修|不修|不管|脱落|开裂|裂了|塌了"
+)
+
+_ACTS: tuple[tuple[ChatAct, re.Pattern[str]], ...] = (
+    (
+        ChatAct.THANKS,
+        re.compile(
+            rf"(?:{_ACK_WORD}|{_GREETING_WORD})?{_THANKS_WORD}{_WHO}?(?:{_THANKS_WORD}{_WHO}?)*"
+            rf"(?:{_ACK_WORD})?{_TAIL}"
+        ),
+    ),
+    (ChatAct.ACK, re.compile(rf"(?:{_ACK_WORD}{_TAIL})+")),
+    (ChatAct.GREETING, re.compile(rf"(?:{_GREETING_WORD}{_WHO}?{_TAIL})+")),
+    (ChatAct.REPORT, re.compile(rf"{_REPORT_WORD}{_TAIL}")),
+)
+
+
+def _words(text: str) -> str:
+    """Letters and digits of the canonical text: punctuation, emoji, spaces dropped."""
+    return "".join(ch for ch in canonical(text) if unicodedata.category(ch)[0] in "LN")
+
+
+def chat_act(text: str) -> ChatAct | None:
+    """The act a whole message is, or None when it is (or may be) a question."""
+    if len(text) > MAX_ACT_CHARS * 4:
+        return None
+    words = _words(text)
+    if not words or len(words) > MAX_ACT_CHARS:
+        return None
+    for act, pattern in _ACTS:
+        if pattern.fullmatch(words):
+            return act
+    about = _REPORT_ABOUT.fullmatch(words)
+    if about is not None and not _ASKING.search(about.group(1)):
+        return ChatAct.REPORT
+    return None
+
+
+def tells_of_problem(text: str) -> bool:
+    """Whether a message reports something broken or a nuisance (楼道灯坏了没人修)."""
+    return _PROBLEM.search(canonical(text[: MAX_ACT_CHARS * 40])) is not None
