@@ -13,7 +13,13 @@ from handlers.access import ADDRESSED, NEW_MESSAGES, strip_mention, within_rate_
 from handlers.context import BotContext
 from handlers.menu import entry_button
 from handlers.qa import texts as t
-from knowledge.qa.questions import MAX_RESULTS, HandOff, Outcome
+from knowledge.qa.questions import (
+    MAX_RESULTS,
+    OFFER_COMPLAINT,
+    OFFER_MY_TICKETS,
+    HandOff,
+    Outcome,
+)
 from knowledge.qa.service import SearchResult
 from storage.kb_questions_repo import Question
 
@@ -28,10 +34,10 @@ def answer_markup(
     qid: int,
     rank: int,
     passage_id: int | None,
-    report: InlineKeyboardButton | None = None,
+    offer: InlineKeyboardButton | None = None,
 ) -> InlineKeyboardMarkup:
-    """👍/👎, 查看原文 and 其他答案 under a shown passage; 转人工 always; the complaint
-    flow's button (`report`) under a decline of a message that tells of a problem."""
+    """👍/👎, 查看原文 and 其他答案 under a shown passage; 转人工 always; `offer`, a
+    main-menu entry's button (Asked.offer), last."""
     rows: list[list[InlineKeyboardButton]] = []
     if passage_id is not None:
         rows.append(
@@ -57,24 +63,26 @@ def answer_markup(
     rows.append(
         [InlineKeyboardButton(t.BTN_HUMAN, callback_data=callbacks.encode(PREFIX, "hu", qid))]
     )
-    if report is not None:
-        rows.append([report])
+    if offer is not None:
+        rows.append([offer])
     return InlineKeyboardMarkup(rows)
 
 
-def report_markup(update: Update, context: BotContext) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_report_button(update, context)]])
+_OFFER_LABELS = {OFFER_COMPLAINT: t.BTN_REPORT, OFFER_MY_TICKETS: t.BTN_MY_TICKETS}
 
 
-def _report_button(update: Update, context: BotContext) -> InlineKeyboardButton:
-    return entry_button(update, context.bot.username, "complain", t.BTN_REPORT)
+def _offer_button(update: Update, context: BotContext, key: str) -> InlineKeyboardButton:
+    """A main-menu entry's button (in a group a link to the private chat)."""
+    return entry_button(update, context.bot.username, key, _OFFER_LABELS[key])
 
 
+# Messages that are no question: (reply, the menu entry it offers).
 _ACT_REPLIES = {
-    Outcome.THANKS: t.THANKS_REPLY,
-    Outcome.ACK: t.ACK_REPLY,
-    Outcome.GREETING: t.GREETING_REPLY,
-    Outcome.REPORT: t.REPORT_REPLY,
+    Outcome.THANKS: (t.THANKS_REPLY, None),
+    Outcome.ACK: (t.ACK_REPLY, None),
+    Outcome.GREETING: (t.GREETING_REPLY, OFFER_COMPLAINT),
+    Outcome.REPORT: (t.REPORT_REPLY, OFFER_COMPLAINT),
+    Outcome.MY_TICKETS: (t.MY_TICKETS_REPLY, OFFER_MY_TICKETS),
 }
 
 
@@ -104,18 +112,20 @@ async def answer_question(
     if asked.outcome is Outcome.NOISE:
         await message.reply_text(t.NOISE)
         return
-    reply = _ACT_REPLIES.get(asked.outcome)
-    if reply is not None:
-        wants_buttons = asked.outcome in (Outcome.REPORT, Outcome.GREETING)
-        markup = report_markup(update, context) if wants_buttons else None
+    act = _ACT_REPLIES.get(asked.outcome)
+    if act is not None:
+        reply, key = act
+        markup = None
+        if key is not None:
+            markup = InlineKeyboardMarkup([[_offer_button(update, context, key)]])
         await message.reply_text(reply, reply_markup=markup)
         return
     assert asked.question_id is not None
-    report = _report_button(update, context) if asked.problem else None
+    extra = _offer_button(update, context, asked.offer) if asked.offer else None
     if asked.result is None:
         logger.info("Question %s declined", asked.question_id)
         await message.reply_text(
-            t.DECLINE, reply_markup=answer_markup(asked.question_id, 0, None, report)
+            t.DECLINE, reply_markup=answer_markup(asked.question_id, 0, None, extra)
         )
         return
     text = format_answer(asked.result)
@@ -123,7 +133,7 @@ async def answer_question(
         logger.info("Question %s declined with a suggestion", asked.question_id)
         text = t.SUGGEST.format(answer=text)
     await message.reply_text(
-        text, reply_markup=answer_markup(asked.question_id, 0, asked.result.passage_id, report)
+        text, reply_markup=answer_markup(asked.question_id, 0, asked.result.passage_id, extra)
     )
 
 

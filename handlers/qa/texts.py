@@ -27,6 +27,8 @@ GREETING_REPLY = (
 )
 REPORT_REPLY = "要投诉或报修，请点下面的按钮，按步骤填写，会得到工单编号，办理进度随时可查。"
 BTN_REPORT = "📝 我要投诉 / 报修"
+MY_TICKETS_REPLY = "您报过的事办到哪一步了，点下面的「我的工单」就能看到，每一步处理都有记录。"
+BTN_MY_TICKETS = "📋 我的工单"
 ASK_EMPTY = "请在 /ask 后面写上您的问题，例如：/ask 电动车能在楼道充电吗"
 KB_NOT_READY = "知识库正在加载，请稍等几秒再问。"
 

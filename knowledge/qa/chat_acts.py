@@ -22,6 +22,7 @@ class ChatAct(Enum):
     ACK = "ack"
     GREETING = "greeting"
     REPORT = "report"  # wants to file a complaint or a repair: the complaint flow's button
+    MY_TICKETS = "my tickets"  # asks how their own report is going: 我的工单, not the documents
 
 
 # Longer than this (after dropping what is no word) is a sentence, never a bare act.
@@ -48,6 +49,15 @@ _REPORT_ABOUT = re.compile(
     r"(?:我|俺|我们)(?:要|想|想要|需要)(?:报修|投诉|举报|反映)([\u4e00-\u9fff]{1,6})"
 )
 _ASKING = re.compile(r"[吗呢么啥嘛怎咋哪谁几否]|可以|多少|有没有|电话|热线|流程|方式|在哪")
+# 之前报的事有结果没, 我投诉的问题处理了吗, 上次报修的怎么还没人来, 我的工单到哪一步了:
+# about the resident's own case, which no document answers.
+_OWN_CASE = re.compile(
+    r"(?:我|俺|之前|上次|前几天|前天|昨天|上周|上个月)[^,.?!;]{0,6}?"
+    r"(?:报|投诉|反映|提交|登记|报修|提)过?的[^,.?!;]{0,8}?"
+    r"(?:结果|进度|怎么样|咋样|处理|办|回复|答复|消息|动静|下文|人管|解决|人来|到哪|没影)"
+    r"|我的工单|工单(?:的)?(?:进度|到哪|怎么样|咋样|状态|处理)"
+)
+MAX_OWN_CASE_CHARS = 40
 # A message that tells of a problem (declined, it also gets the complaint flow's button).
 _PROBLEM = re.compile(
     r"坏了|坏掉|不亮|不灵|漏水|渗水|堵了|堵住|没水|停水|停电|没电|太吵|吵死|噪音|扰民|"
@@ -75,10 +85,14 @@ def _words(text: str) -> str:
 
 def chat_act(text: str) -> ChatAct | None:
     """The act a whole message is, or None when it is (or may be) a question."""
-    if len(text) > MAX_ACT_CHARS * 4:
+    if len(text) > MAX_OWN_CASE_CHARS * 4:
         return None
     words = _words(text)
-    if not words or len(words) > MAX_ACT_CHARS:
+    if not words:
+        return None
+    if len(words) <= MAX_OWN_CASE_CHARS and _OWN_CASE.search(canonical(text)):
+        return ChatAct.MY_TICKETS
+    if len(words) > MAX_ACT_CHARS:
         return None
     for act, pattern in _ACTS:
         if pattern.fullmatch(words):

@@ -56,6 +56,7 @@ class Outcome(Enum):
     ACK = "ack"  # 好的, 收到
     GREETING = "greeting"  # 你好, 在吗
     REPORT = "report"  # 我要报修: the complaint flow is what they want
+    MY_TICKETS = "my tickets"  # asks after their own report, which no document answers
 
 
 _ACT_OUTCOMES = {
@@ -63,7 +64,13 @@ _ACT_OUTCOMES = {
     ChatAct.ACK: Outcome.ACK,
     ChatAct.GREETING: Outcome.GREETING,
     ChatAct.REPORT: Outcome.REPORT,
+    # Their own case, which no passage answers (an FAQ or policy passage about reports
+    # matched such questions by their words): 我的工单 shows it.
+    ChatAct.MY_TICKETS: Outcome.MY_TICKETS,
 }
+# What a reply may offer besides the answer's own buttons: a main-menu entry's key.
+OFFER_COMPLAINT = "complain"
+OFFER_MY_TICKETS = "tickets"
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,9 @@ class Asked:
     outcome: Outcome
     question_id: int | None = None
     result: SearchResult | None = None
-    # Declined, and the message tells of a problem: a complaint may be what they want.
-    problem: bool = False
+    # A main-menu entry the reply also offers (OFFER_*): the complaint flow under a
+    # declined message that tells of a problem.
+    offer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,12 +160,12 @@ class QuestionService:
 
     @staticmethod
     def _decided(qid: int, answered: bool, top: SearchResult | None, question: str) -> Asked:
-        problem = not answered and tells_of_problem(question)
-        if top is None:
-            return Asked(Outcome.DECLINED, qid, problem=problem)
-        if answered:
+        if answered and top is not None:
             return Asked(Outcome.ANSWERED, qid, top)
-        return Asked(Outcome.SUGGESTED, qid, top, problem=problem)
+        offer = OFFER_COMPLAINT if tells_of_problem(question) else None
+        if top is None:
+            return Asked(Outcome.DECLINED, qid, offer=offer)
+        return Asked(Outcome.SUGGESTED, qid, top, offer=offer)
 
     async def get(self, question_id: int) -> Question | None:
         return await repo.get_question(self._db, question_id)

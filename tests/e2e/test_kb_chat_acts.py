@@ -75,3 +75,18 @@ async def test_a_declined_problem_also_offers_the_complaint_flow(
     assert (await api.next_message(chat.id, timeout=5))["text"] == tickets_texts.ASK_DESCRIPTION
     (row,) = await question_rows(db)
     assert row[4] == 0  # the question stays in staff's queue, declined
+
+
+async def test_asking_after_ones_own_report_points_to_my_tickets(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    """No passage answers it (the FAQ's renovation entry matched 投诉 + 噪音): 我的工单
+    does, and staff's queue stays empty."""
+    chat = api.private_chat(RESIDENT)
+    for asked in ["前几天投诉的噪音有人管没", "之前报的事有结果没"]:
+        reply = await ask(api, chat, RESIDENT, asked)
+        assert reply["text"] == t.MY_TICKETS_REPLY
+        assert labels(reply) == [t.BTN_MY_TICKETS]
+    await press(api, chat, RESIDENT, reply, t.BTN_MY_TICKETS)
+    assert (await api.next_message(chat.id, timeout=5))["text"] == tickets_texts.MY_EMPTY
+    assert await question_rows(db) == []

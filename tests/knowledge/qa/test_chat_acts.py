@@ -31,6 +31,10 @@ from knowledge.qa.chat_acts import ChatAct, chat_act, tells_of_problem
         ("我要反映问题", ChatAct.REPORT),
         ("我要投诉物业", ChatAct.REPORT),
         ("我想报修水管", ChatAct.REPORT),
+        ("之前报的事有结果没", ChatAct.MY_TICKETS),
+        ("我投诉的问题处理了吗？", ChatAct.MY_TICKETS),
+        ("上次報修的怎麼還沒人來", ChatAct.MY_TICKETS),
+        ("我的工单到哪一步了", ChatAct.MY_TICKETS),
     ],
 )
 def test_a_whole_message_is_an_act(text: str, act: ChatAct) -> None:
@@ -48,6 +52,8 @@ def test_a_whole_message_is_an_act(text: str, act: ChatAct) -> None:
         "我要投诉物业有用吗",
         "我要投诉电话",
         "投诉物业有用吗",
+        "投诉的处理流程是什么",  # about complaints in general, not their own
+        "物业的处理结果不满意怎么办",
         "行不行",
         "好" * 40,  # long: a sentence, not an act
         "谢谢" * 200,
