@@ -21,6 +21,7 @@ from bot.update_processor import ChatOrderedUpdateProcessor
 from handlers import admin, consult, errors, households, menu, notices, qa, reminders, tickets
 from handlers.context import BotContext, HandlerSettings, ResidentApplication, Services
 from handlers.feature import Feature
+from handlers.flows import one_flow_at_a_time
 from knowledge.qa.questions import QuestionService
 from knowledge.qa.service import KnowledgeBase
 from knowledge.staff import StaffDirectory
@@ -124,6 +125,8 @@ def register(app: ResidentApplication, parts: Sequence[Feature]) -> None:
         app.add_handlers(list(part.observers()), group=-1)
     for stage in ("conversations", "handlers", "catch_alls"):
         staged = [h for part in parts for h in getattr(part, stage)()]
+        if stage == "conversations":
+            one_flow_at_a_time(staged)
         # Commands looked up by name, not tried one handler after another.
         app.add_handlers(route_commands(staged) if stage == "handlers" else staged)
     # Persist conversation states and user/chat data right after every update rather

@@ -53,3 +53,18 @@ GROUP_GREETING = (
     "大家好！我是{community}的社区助手。在群里 @我 或回复我的消息就能提问，发送 /menu 打开菜单。"
 )
 STALE_BUTTON = "这个按钮已失效，请发送 /menu 重新打开菜单。"
+
+# Inside a step-by-step flow, a command or button that starts another one (handlers/flows.py).
+FLOW_BUSY = "您正在{flow}，还没有完成。请先按提示完成；要改办别的事，先发送 /cancel 退出。"
+FLOW_DEFAULT_LABEL = "办理另一件事"
+FLOW_LABELS = {
+    "qa_faq_answer": "给居民的问题写答案",
+    "households_bind": "绑定房屋",
+    "tickets_complaint": "投诉 / 报事",
+    "tickets_renovate": "填写改造需求",
+    "tickets_staff_note": "处理工单",
+    "tickets_feedback": "评价工单",
+    "notices_broadcast": "发布通知",
+    "consult_create": "新建意见征询",
+    "reminders_add": "新建定时提醒",
+}

@@ -1,0 +1,72 @@
+"""One step-by-step flow at a time (handlers/flows.py): inside a flow, what would start
+another one gets a hint and the flow keeps its place; /help still answers; after /cancel
+the other flow starts."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.local_api import LocalBotApi
+from handlers import texts
+from handlers.context import ResidentApplication
+from handlers.tickets import texts as t
+from tests.e2e.conftest import ADMIN, RESIDENT, rows
+
+BUSY_COMPLAINT = texts.FLOW_BUSY.format(flow=texts.FLOW_LABELS["tickets_complaint"])
+
+
+async def test_another_flow_waits_until_this_one_is_done_or_cancelled(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    chat = api.private_chat(RESIDENT)
+    api.send_text(chat, RESIDENT, "/complain")
+    assert (await api.next_message(chat.id))["text"] == t.ASK_DESCRIPTION
+
+    for other in ["/renovate", "/subscribe", "/start renovate", "/broadcast"]:
+        api.send_text(chat, RESIDENT, other)
+        assert (await api.next_message(chat.id))["text"] == BUSY_COMPLAINT, other
+    api.send_text(chat, RESIDENT, "/help")  # not a flow: answered as always
+    assert (await api.next_message(chat.id))["text"].startswith(texts.HELP_RESIDENT)
+
+    # the complaint kept its place: the description is taken as the description
+    api.send_text(chat, RESIDENT, "楼道里的灯坏了一个多星期了，晚上下楼很危险")
+    assert (await api.next_message(chat.id))["text"].startswith(t.ASK_CATEGORY)
+
+    api.send_text(chat, RESIDENT, "/cancel")
+    assert (await api.next_message(chat.id))["text"] == t.CANCELLED
+    api.send_text(chat, RESIDENT, "/renovate")
+    assert (await api.next_message(chat.id))["text"].startswith(t.RENOVATE_INTRO)
+    assert await rows(db, "SELECT count(*) FROM tickets") == [(0,)]
+
+
+async def test_a_menu_button_for_another_flow_gets_an_alert(
+    api: LocalBotApi, bot: ResidentApplication
+) -> None:
+    chat = api.private_chat(RESIDENT)
+    api.send_text(chat, RESIDENT, "/start")
+    menu = await api.next_message(chat.id)
+    api.send_text(chat, RESIDENT, "/complain")
+    assert (await api.next_message(chat.id))["text"] == t.ASK_DESCRIPTION
+    query_id = api.press_button(chat, RESIDENT, menu, "menu:renovate")
+    call = await api.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params.get("callback_query_id") == query_id
+    )
+    assert call.params.get("text") == BUSY_COMPLAINT
+    assert call.params.get("show_alert") is True
+    await api.expect_no_message(chat.id, within=0.3)
+
+
+async def test_staff_drafting_a_notice_is_not_pulled_into_a_consultation(
+    api: LocalBotApi, bot: ResidentApplication
+) -> None:
+    chat = api.private_chat(ADMIN)
+    api.send_text(chat, ADMIN, "/broadcast")
+    await api.next_message(chat.id)
+    api.send_text(chat, ADMIN, "/consult")
+    assert (await api.next_message(chat.id))["text"] == texts.FLOW_BUSY.format(
+        flow=texts.FLOW_LABELS["notices_broadcast"]
+    )
+    api.send_text(chat, ADMIN, "/cancel")
+    await api.next_message(chat.id)
+    api.send_text(chat, ADMIN, "/consult")
+    assert "征询事项" in (await api.next_message(chat.id))["text"]
