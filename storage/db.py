@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -75,14 +76,46 @@ class DatabaseHandle:
                 self._conn = None
 
 
+# One transaction at a time per connection. The application shares one connection, and
+# updates of different chats run concurrently: a second BEGIN while another coroutine's
+# transaction was open failed ("cannot start a transaction within a transaction"), so two
+# residents voting at the same moment lost one vote to an error.
+_GATES: weakref.WeakKeyDictionary[aiosqlite.Connection, _Gate] = weakref.WeakKeyDictionary()
+
+
+class _Gate:
+    __slots__ = ("lock", "owner")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.owner: asyncio.Task[object] | None = None
+
+
 @asynccontextmanager
 async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[None]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (cancellation included)."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        await conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
-        raise
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (cancellation included).
+
+    Transactions on one connection take turns (a nested one in the same task is a bug and
+    raises at once instead of waiting for itself). A single statement outside any
+    transaction still runs at once; while another coroutine's transaction is open it
+    becomes part of it, as SQLite has one transaction per connection.
+    """
+    gate = _GATES.get(conn)
+    if gate is None:
+        gate = _GATES[conn] = _Gate()
+    task = asyncio.current_task()
+    if task is not None and gate.owner is task:
+        raise RuntimeError("a transaction is already open in this task")
+    async with gate.lock:
+        gate.owner = task
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                await conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+        finally:
+            gate.owner = None

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from knowledge.households.addressing import canonical_building
 from knowledge.notices.targets import Target, TargetKind
 from storage import chats_repo, notices_repo, outbox_repo, subscriptions_repo
-from storage.db import DatabaseHandle
+from storage.db import DatabaseHandle, transaction
 from storage.notices_repo import NoticeRecord
 
 logger = logging.getLogger(__name__)
@@ -133,8 +133,7 @@ class NoticeService:
         if private_buttons:
             private["buttons"] = [[label, data] for label, data in private_buttons]
         # One transaction: a crash leaves either the notice with all its rows or nothing.
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with transaction(conn):
             notice_id = await notices_repo.insert_notice(
                 conn,
                 kind=kind,
@@ -158,10 +157,6 @@ class NoticeService:
                 not_before=not_before,
                 ref=ref or f"{kind}:{notice_id}",
             )
-            await conn.execute("COMMIT")
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
         logger.info("notice %d (%s) queued for %d chats", notice_id, kind, len(chat_ids))
         if self.on_queued is not None:
             self.on_queued()

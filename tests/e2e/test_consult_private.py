@@ -89,3 +89,39 @@ async def test_private_ballot_vote_and_daily_reminders(
     after = datetime.fromisoformat(closes) + timedelta(minutes=1)
     assert await send_reminders(bot.bot, bot.services, after) == 0
     await api.expect_no_message(neighbour.id, within=0.1)
+
+
+async def test_owners_voting_at_the_same_moment_all_count(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    """Three owners press their private ballots at once: their updates run concurrently
+    (different chats), and each vote's transaction waits its turn on the one connection
+    (before, a second BEGIN during the first failed and that vote was lost to an error)."""
+    ids = await register_and_group(api, db)
+    owners = [(RESIDENT, "3-1-101"), (NEIGHBOUR, "3-1-102"), (LATE_OWNER, "3-2-201")]
+    for user, address in owners:
+        await link(db, ids[address], user)
+        chat = api.private_chat(user)
+        api.send_text(chat, user, "/consultnotify on")
+        assert (await api.next_message(chat.id))["text"] == t.NOTIFY_ON
+    cid = await publish(bot.services.database, hours=120)
+    await api.next_message(GROUP.id, timeout=5)
+    ballots = [await api.next_message(api.private_chat(u).id, timeout=5) for u, _ in owners]
+    queries = [
+        api.press_button(api.private_chat(u), u, b, button_data(b, "不同意" if i else "同意"))
+        for i, ((u, _), b) in enumerate(zip(owners, ballots, strict=True))
+    ]
+    answers = [await api.wait_for_call(
+        "answerCallbackQuery", lambda c, q=q: c.params.get("callback_query_id") == q
+    ) for q in queries]  # fmt: skip
+    assert [a.params.get("text") for a in answers] == [
+        t.VOTED_ALERT.format(option="同意"),
+        t.VOTED_ALERT.format(option="不同意"),
+        t.VOTED_ALERT.format(option="不同意"),
+    ]
+    stored = await rows(
+        db, "SELECT seq, household_id FROM consult_votes WHERE consultation_id = ? ORDER BY seq",
+        cid,
+    )  # fmt: skip
+    assert [s for s, _ in stored] == [1, 2, 3]
+    assert sorted(h for _, h in stored) == sorted(ids[a] for _, a in owners)
