@@ -56,7 +56,8 @@ async def test_a_failing_transaction_rolls_back_only_itself(conn: aiosqlite.Conn
         _write_twice(conn, 3),
         return_exceptions=True,
     )
-    assert results[0] is None and results[2] is None
+    assert results[0] is None
+    assert results[2] is None
     assert isinstance(results[1], ValueError)
     assert await _all(conn) == [(1, 1), (1, 2), (3, 1), (3, 2)]
 
@@ -79,12 +80,16 @@ async def test_a_cancelled_transaction_frees_the_connection(conn: aiosqlite.Conn
     assert await _all(conn) == [(1, 1), (1, 2)]
 
 
+async def _nested(conn: aiosqlite.Connection) -> None:
+    async with transaction(conn):
+        await conn.execute("INSERT INTO t VALUES (1, 1)")
+        async with transaction(conn):
+            pass  # pragma: no cover
+
+
 async def test_a_nested_transaction_raises_at_once(conn: aiosqlite.Connection) -> None:
     with pytest.raises(RuntimeError):
-        async with transaction(conn):
-            await conn.execute("INSERT INTO t VALUES (1, 1)")
-            async with transaction(conn):
-                pass  # pragma: no cover
+        await asyncio.wait_for(_nested(conn), timeout=5)
     assert await _all(conn) == []  # the outer one rolled back
     await _write_twice(conn, 2)
     assert await _all(conn) == [(2, 1), (2, 2)]
