@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -91,6 +91,28 @@ class _Gate:
         self.owner: asyncio.Task[object] | None = None
 
 
+def _gate(conn: aiosqlite.Connection) -> _Gate:
+    gate = _GATES.get(conn)
+    if gate is None:
+        gate = _GATES[conn] = _Gate()
+    return gate
+
+
+async def execute_alone(
+    conn: aiosqlite.Connection, sql: str, parameters: Sequence[object] = ()
+) -> aiosqlite.Cursor:
+    """One write statement that must not become part of another coroutine's transaction:
+    it waits for that transaction to end, so a rollback there cannot undo it (an outbox
+    row marked sent, undone, would be sent twice). Inside the caller's own transaction it
+    is simply part of it."""
+    gate = _gate(conn)
+    task = asyncio.current_task()
+    if task is not None and gate.owner is task:
+        return await conn.execute(sql, parameters)
+    async with gate.lock:
+        return await conn.execute(sql, parameters)
+
+
 @asynccontextmanager
 async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[None]:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (cancellation included).
@@ -98,11 +120,10 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[None]:
     Transactions on one connection take turns (a nested one in the same task is a bug and
     raises at once instead of waiting for itself). A single statement outside any
     transaction still runs at once; while another coroutine's transaction is open it
-    becomes part of it, as SQLite has one transaction per connection.
+    becomes part of it, as SQLite has one transaction per connection (`execute_alone`
+    waits instead, for writes a rollback must not undo).
     """
-    gate = _GATES.get(conn)
-    if gate is None:
-        gate = _GATES[conn] = _Gate()
+    gate = _gate(conn)
     task = asyncio.current_task()
     if task is not None and gate.owner is task:
         raise RuntimeError("a transaction is already open in this task")

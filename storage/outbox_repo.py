@@ -1,8 +1,10 @@
 """The outbox: one row per message to deliver, and its state from queued to sent/failed.
 
 States: queued → sending → sent | failed | skipped (and sending → queued again after a 429
-or a network error). Every change is one statement, so it is atomic on its own and never
-needs a transaction that could interleave with another coroutine's on the shared connection.
+or a network error). Every change is one statement, atomic on its own. The state changes
+go through `execute_alone`: on the shared connection a plain statement issued while another
+coroutine's transaction is open becomes part of it, and a rollback there would undo a row
+marked sent, which would then be sent twice.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import utc_now
+from storage.db import execute_alone
 
 QUEUED, SENDING, SENT, FAILED, SKIPPED = "queued", "sending", "sent", "failed", "skipped"
 OPEN_STATES = (QUEUED, SENDING)
@@ -133,7 +136,8 @@ async def get_row(conn: aiosqlite.Connection, row_id: int) -> OutboxRow | None:
 async def mark_sending(conn: aiosqlite.Connection, row_id: int) -> bool:
     """Claim a queued row just before its request; False if it is no longer queued
     (cancelled meanwhile)."""
-    cur = await conn.execute(
+    cur = await execute_alone(
+        conn,
         "UPDATE outbox SET status = 'sending', attempts = attempts + 1, sending_at = ?"
         " WHERE id = ? AND status = 'queued'",
         (stamp(), row_id),
@@ -142,7 +146,8 @@ async def mark_sending(conn: aiosqlite.Connection, row_id: int) -> bool:
 
 
 async def mark_sent(conn: aiosqlite.Connection, row_id: int, message_id: int | None) -> None:
-    await conn.execute(
+    await execute_alone(
+        conn,
         "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, last_error = NULL"
         " WHERE id = ?",
         (message_id, stamp(), row_id),
@@ -152,7 +157,8 @@ async def mark_sent(conn: aiosqlite.Connection, row_id: int, message_id: int | N
 async def mark_failed(
     conn: aiosqlite.Connection, row_id: int, reason: str, error: str | None = None
 ) -> None:
-    await conn.execute(
+    await execute_alone(
+        conn,
         "UPDATE outbox SET status = 'failed', reason = ?, last_error = ? WHERE id = ?",
         (reason, error, row_id),
     )
@@ -175,7 +181,8 @@ async def requeue(
     the attempt back, so only network errors and 5xx use up the retry budget. A timeout
     may have reached Telegram: `possibly_duplicate` flags the row for the report.
     """
-    await conn.execute(
+    await execute_alone(
+        conn,
         "UPDATE outbox SET status = 'queued', not_before = ?, last_error = ?,"
         " attempts = attempts - ?, possibly_duplicate = MAX(possibly_duplicate, ?),"
         " migrated_from = CASE WHEN ? IS NULL THEN migrated_from ELSE ? END,"
@@ -207,7 +214,8 @@ async def recover_in_flight(conn: aiosqlite.Connection) -> list[OutboxRow]:
 
 async def skip_queued(conn: aiosqlite.Connection, notice_id: int, reason: str) -> int:
     """Cancel what of a notice is still queued (a row already sending goes on)."""
-    cur = await conn.execute(
+    cur = await execute_alone(
+        conn,
         "UPDATE outbox SET status = 'skipped', reason = ?"
         " WHERE notice_id = ? AND status = 'queued'",
         (reason, notice_id),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from knowledge.notices.service import NoticeService
 from knowledge.notices.targets import Target
 from storage import chats_repo, outbox_repo
 from storage.clock import utc_now
-from storage.db import DatabaseHandle
+from storage.db import DatabaseHandle, transaction
 
 
 @pytest.fixture
@@ -154,3 +155,36 @@ async def test_notice_without_recipients_is_done(
     notice = await service.get_notice(notice_id)
     assert notice is not None
     assert (notice.state, notice.total) == ("done", 0)
+
+
+async def test_a_rollback_elsewhere_does_not_undo_a_row_marked_sent(
+    conn: aiosqlite.Connection,
+) -> None:
+    """The worker marks a row sent while another coroutine's transaction is open on the
+    shared connection and then rolls back: the mark waits for it and stays (as part of
+    that transaction it was undone, and the row would have been sent again)."""
+    await outbox_repo.enqueue(conn, [(-1001, {"text": "停水"})], kind="broadcast")
+    (row,) = await outbox_repo.due_rows(conn, limit=1)
+    assert await outbox_repo.mark_sending(conn, row.id)
+    opened, marking = asyncio.Event(), asyncio.Event()
+
+    async def failing_transaction() -> None:
+        async with transaction(conn):
+            await conn.execute("DELETE FROM chats WHERE chat_id = 42")
+            opened.set()
+            await marking.wait()
+            await asyncio.sleep(0.05)  # the mark, if it ran now, would join this transaction
+            raise ValueError("something failed inside")
+
+    other = asyncio.create_task(failing_transaction())
+    await opened.wait()
+    mark = asyncio.create_task(outbox_repo.mark_sent(conn, row.id, 77))
+    marking.set()
+    with pytest.raises(ValueError, match="failed inside"):
+        await other
+    await mark
+    sent = await outbox_repo.get_row(conn, row.id)
+    assert sent is not None
+    assert (sent.status, sent.message_id) == ("sent", 77)
+    async with conn.execute("SELECT count(*) FROM chats WHERE chat_id = 42") as cur:
+        assert (await cur.fetchone())[0] == 1  # the failed transaction rolled back
