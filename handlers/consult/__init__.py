@@ -17,6 +17,7 @@ def _handlers() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(ballot.vote_button, pattern=callbacks.pattern(ballot.PREFIX)),
         *staff.handlers(),
         create.stray_handler(),
+        create.subcommand_handler(),
         *polls.handlers(),
     ]
 

@@ -85,14 +85,27 @@ async def _pressed(
     return (pressed.id if pressed.ids else 0), query.from_user.id
 
 
-async def consult_command(update: Update, context: BotContext) -> int:
-    """/consult starts the flow; with arguments it lists, tallies, publishes or closes."""
+# `/consult` alone starts the flow; `/consult list|tally|publish|close …` is a one-off
+# command, so it neither ends a draft in progress nor counts as starting a flow.
+_WITH_ARGS = filters.Regex(r"^/\S+\s+\S")
+
+
+async def consult_subcommand(update: Update, context: BotContext) -> None:
+    """/consult list | tally ID | publish ID | close ID."""
     message = update.effective_message
     if message is None or not await ensure_staff(update, context):
-        return ConversationHandler.END
-    args = context.args or []
-    if args:
-        await message.reply_text(await subcommand(update, context, args))
+        return
+    await message.reply_text(await subcommand(update, context, context.args or []))
+
+
+def subcommand_handler() -> CommandHandler:  # type: ignore[type-arg]
+    return CommandHandler("consult", consult_subcommand, filters=NEW_MESSAGES & _WITH_ARGS)
+
+
+async def consult_command(update: Update, context: BotContext) -> int:
+    """/consult alone: start the flow."""
+    message = update.effective_message
+    if message is None or not await ensure_staff(update, context):
         return ConversationHandler.END
     if update.effective_chat is None or update.effective_chat.type != "private":
         await message.reply_text(t.USAGE)
@@ -277,7 +290,9 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CommandHandler("consult", consult_command, filters=NEW_MESSAGES)],
+            entry_points=[
+                CommandHandler("consult", consult_command, filters=NEW_MESSAGES & ~_WITH_ARGS)
+            ],
             states={
                 TITLE: [MessageHandler(text, got_title)],
                 SCOPE: [MessageHandler(text, got_scope)],

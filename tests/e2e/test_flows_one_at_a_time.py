@@ -8,6 +8,7 @@ import aiosqlite
 
 from bot.local_api import LocalBotApi
 from handlers import texts
+from handlers.consult import texts as consult_texts
 from handlers.context import ResidentApplication
 from handlers.tickets import texts as t
 from tests.e2e.conftest import ADMIN, RESIDENT, rows
@@ -60,13 +61,20 @@ async def test_staff_drafting_a_notice_is_not_pulled_into_a_consultation(
     api: LocalBotApi, bot: ResidentApplication
 ) -> None:
     chat = api.private_chat(ADMIN)
+    busy = texts.FLOW_BUSY.format(flow=texts.FLOW_LABELS["notices_broadcast"])
     api.send_text(chat, ADMIN, "/broadcast")
-    await api.next_message(chat.id)
+    asked_for_content = (await api.next_message(chat.id))["text"]
     api.send_text(chat, ADMIN, "/consult")
-    assert (await api.next_message(chat.id))["text"] == texts.FLOW_BUSY.format(
-        flow=texts.FLOW_LABELS["notices_broadcast"]
-    )
+    assert (await api.next_message(chat.id))["text"] == busy
+    # a one-off subcommand is no new flow: answered, and the draft keeps its place
+    api.send_text(chat, ADMIN, "/consult list")
+    assert (await api.next_message(chat.id))["text"] == consult_texts.LIST_EMPTY
     api.send_text(chat, ADMIN, "/cancel")
     await api.next_message(chat.id)
     api.send_text(chat, ADMIN, "/consult")
-    assert "征询事项" in (await api.next_message(chat.id))["text"]
+    assert (await api.next_message(chat.id))["text"] == consult_texts.ASK_TITLE
+    api.send_text(chat, ADMIN, "/consult list")  # inside the consultation's own flow too
+    assert (await api.next_message(chat.id))["text"] == consult_texts.LIST_EMPTY
+    api.send_text(chat, ADMIN, "3号楼加装电梯")
+    assert (await api.next_message(chat.id))["text"] == consult_texts.ASK_SCOPE
+    assert asked_for_content != busy
