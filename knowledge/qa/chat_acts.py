@@ -58,6 +58,8 @@ _OWN_CASE = re.compile(
     r"|我的工单|工单(?:的)?(?:进度|到哪|怎么样|咋样|状态|处理)"
 )
 MAX_OWN_CASE_CHARS = 40
+# How much of a long message is searched for a problem.
+PROBLEM_SCAN_CHARS = 500
 # A message that tells of a problem (declined, it also gets the complaint flow's button).
 _PROBLEM = re.compile(
     r"坏了|坏掉|不亮|不灵|漏水|渗水|堵了|堵住|没水|停水|停电|没电|太吵|吵死|噪音|扰民|"
@@ -105,4 +107,4 @@ def chat_act(text: str) -> ChatAct | None:
 
 def tells_of_problem(text: str) -> bool:
     """Whether a message reports something broken or a nuisance (楼道灯坏了没人修)."""
-    return _PROBLEM.search(canonical(text[: MAX_ACT_CHARS * 40])) is not None
+    return _PROBLEM.search(canonical(text[:PROBLEM_SCAN_CHARS])) is not None

@@ -56,7 +56,9 @@ class TicketServiceCore:
             DEFAULT_THRESHOLD if duplicate_threshold is None else duplicate_threshold
         )
         self._secret: bytes | None = None
-        # One writer at a time on the shared connection: two BEGINs would collide.
+        # One ticket change at a time: a change reads a ticket's state and then writes the
+        # transition, and two changes of one ticket must not both read the old state.
+        # (Transactions on the shared connection take turns in storage.db.transaction.)
         self._lock = asyncio.Lock()
 
     @property
