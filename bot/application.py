@@ -126,7 +126,7 @@ def register(app: ResidentApplication, parts: Sequence[Feature]) -> None:
     for stage in ("conversations", "handlers", "catch_alls"):
         staged = [h for part in parts for h in getattr(part, stage)()]
         if stage == "conversations":
-            one_flow_at_a_time(staged)
+            staged.insert(0, one_flow_at_a_time(staged))
         # Commands looked up by name, not tried one handler after another.
         app.add_handlers(route_commands(staged) if stage == "handlers" else staged)
     # Persist conversation states and user/chat data right after every update rather

@@ -5,6 +5,11 @@ resident choosing a room in /bind who sent /complain started the complaint flow 
 their next message, meant as the complaint, went to /bind ("没有找到…") because /bind comes
 first. Now, inside a flow that reads typed messages, a command or button that would start
 another flow gets a hint instead: finish this one, or /cancel it first.
+
+Two parts: each such flow gets a last fallback that answers with the hint (it matches what
+another flow's entry points would match), and one handler placed before all flows asks
+the guarded flows first, so a flow registered earlier cannot start with its entry point
+while a later one is open.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ from handlers.context import BotContext
 class _StartsAnotherFlow(BaseHandler[Update, BotContext, object]):
     """Matches what one of `entries` (other flows' entry points) would start with."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "matched")
 
     def __init__(self, entries: Sequence[BaseHandler[Update, Any, Any]], label: str) -> None:
         self.entries = tuple(entries)
+        # The update this fallback last matched: how _FlowsFirst learns that a flow's
+        # check chose this fallback, without reading ConversationHandler's result tuple.
+        self.matched: object = None
 
         async def busy(update: Update, context: BotContext) -> None:
             text = texts.FLOW_BUSY.format(flow=label)
@@ -43,8 +51,63 @@ class _StartsAnotherFlow(BaseHandler[Update, BotContext, object]):
         for entry in self.entries:
             found = entry.check_update(update)
             if found is not None and found is not False:
+                self.matched = update
                 return True
         return False
+
+
+class _FlowsFirst(BaseHandler[Update, BotContext, object]):
+    """Before every flow: a command or button press that an open flow answers with the
+    hint goes to that flow, whatever other flow's entry point comes first in the group."""
+
+    __slots__ = ("commands", "guarded", "presses")
+
+    def __init__(
+        self,
+        guarded: Sequence[tuple[ConversationHandler[Any], _StartsAnotherFlow]],
+        starters: Sequence[BaseHandler[Update, Any, Any]],
+    ) -> None:
+        self.guarded = tuple(guarded)
+        # What any flow starts with, to pass over every other update cheaply (a /help
+        # must not pay for asking each flow).
+        self.commands = frozenset(
+            c for h in starters if isinstance(h, CommandHandler) for c in h.commands
+        )
+        self.presses = tuple(h for h in starters if isinstance(h, CallbackQueryHandler))
+        super().__init__(_unused)
+
+    def _may_start_a_flow(self, update: Update) -> bool:
+        if update.callback_query is not None:
+            return any(h.check_update(update) for h in self.presses)
+        message = update.effective_message
+        text = message.text if message is not None else None
+        if not text or not text.startswith("/"):
+            return False
+        words = text[1:].split(maxsplit=1)  # "/", "/ " and such have none
+        return bool(words) and words[0].partition("@")[0].lower() in self.commands
+
+    def check_update(self, update: object) -> tuple[ConversationHandler[Any], object] | None:
+        if not isinstance(update, Update) or not self._may_start_a_flow(update):
+            return None
+        for flow, busy in self.guarded:
+            found = flow.check_update(update)
+            if found is not None and busy.matched is update:
+                return flow, found
+        return None
+
+    async def handle_update(  # type: ignore[override]
+        self,
+        update: Update,
+        application: Any,
+        check_result: tuple[ConversationHandler[Any], object],
+        context: BotContext,
+    ) -> object:
+        flow, found = check_result
+        return await flow.handle_update(update, application, found, context)  # type: ignore[arg-type]
+
+
+async def _unused(update: Update, context: BotContext) -> None:
+    """_FlowsFirst hands the update to the flow; it has no callback of its own."""
 
 
 def _reads_messages(conversation: ConversationHandler[Any]) -> bool:
@@ -64,14 +127,21 @@ def _starters(conversation: ConversationHandler[Any]) -> list[BaseHandler[Update
     ]
 
 
-def one_flow_at_a_time(handlers: Sequence[BaseHandler[Update, Any, Any]]) -> None:
+def one_flow_at_a_time(
+    handlers: Sequence[BaseHandler[Update, Any, Any]],
+) -> BaseHandler[Update, BotContext, object]:
     """Give every flow that reads typed input a last fallback: what would start one of the
     other flows gets FLOW_BUSY and leaves this flow's state as it was. (PTB lets a
-    ConversationHandler's fallbacks list be extended; it cannot be replaced.)"""
+    ConversationHandler's fallbacks list be extended; it cannot be replaced.) Returns the
+    handler to place before all the flows."""
     flows = [h for h in handlers if isinstance(h, ConversationHandler)]
+    guarded = []
     for flow in flows:
         if not _reads_messages(flow):
             continue
         others = [entry for other in flows if other is not flow for entry in _starters(other)]
         label = texts.FLOW_LABELS.get(flow.name or "", texts.FLOW_DEFAULT_LABEL)
-        flow.fallbacks.append(_StartsAnotherFlow(others, label))
+        busy = _StartsAnotherFlow(others, label)
+        flow.fallbacks.append(busy)
+        guarded.append((flow, busy))
+    return _FlowsFirst(guarded, [entry for flow in flows for entry in _starters(flow)])

@@ -11,7 +11,7 @@ from handlers import texts
 from handlers.consult import texts as consult_texts
 from handlers.context import ResidentApplication
 from handlers.tickets import texts as t
-from tests.e2e.conftest import ADMIN, RESIDENT, rows
+from tests.e2e.conftest import ADMIN, RESIDENT, button_data, rows
 
 BUSY_COMPLAINT = texts.FLOW_BUSY.format(flow=texts.FLOW_LABELS["tickets_complaint"])
 
@@ -26,8 +26,13 @@ async def test_another_flow_waits_until_this_one_is_done_or_cancelled(
     for other in ["/renovate", "/subscribe", "/start renovate", "/broadcast"]:
         api.send_text(chat, RESIDENT, other)
         assert (await api.next_message(chat.id))["text"] == BUSY_COMPLAINT, other
+    for odd in ["/", "/ ", "/@", "/RENOVATE@resident_test_bot"]:
+        api.send_text(chat, RESIDENT, odd)
     api.send_text(chat, RESIDENT, "/help")  # not a flow: answered as always
-    assert (await api.next_message(chat.id))["text"].startswith(texts.HELP_RESIDENT)
+    replies = []
+    while not (replies and replies[-1].startswith(texts.HELP_RESIDENT)):
+        replies.append((await api.next_message(chat.id))["text"])
+    assert BUSY_COMPLAINT in replies  # the upper-case, addressed /renovate
 
     # the complaint kept its place: the description is taken as the description
     api.send_text(chat, RESIDENT, "楼道里的灯坏了一个多星期了，晚上下楼很危险")
@@ -55,6 +60,27 @@ async def test_a_menu_button_for_another_flow_gets_an_alert(
     assert call.params.get("text") == BUSY_COMPLAINT
     assert call.params.get("show_alert") is True
     await api.expect_no_message(chat.id, within=0.3)
+
+
+async def test_a_flow_registered_earlier_does_not_start_while_a_later_one_is_open(
+    api: LocalBotApi, bot: ResidentApplication
+) -> None:
+    """The binding flow comes before the complaint flow among the handlers: its entry
+    points (/bind, the 申请绑定 button) are still answered by the open complaint's hint."""
+    chat = api.private_chat(RESIDENT)
+    api.send_text(chat, RESIDENT, "/bind")
+    intro = await api.next_message(chat.id)
+    api.send_text(chat, RESIDENT, "/complain")
+    assert (await api.next_message(chat.id))["text"] == t.ASK_DESCRIPTION
+    api.send_text(chat, RESIDENT, "/bind")
+    assert (await api.next_message(chat.id))["text"] == BUSY_COMPLAINT
+    query_id = api.press_button(chat, RESIDENT, intro, button_data(intro, "申请绑定"))
+    call = await api.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params.get("callback_query_id") == query_id
+    )
+    assert call.params.get("text") == BUSY_COMPLAINT
+    api.send_text(chat, RESIDENT, "楼道里的灯坏了一个多星期了，晚上下楼很危险")
+    assert (await api.next_message(chat.id))["text"].startswith(t.ASK_CATEGORY)
 
 
 async def test_staff_drafting_a_notice_is_not_pulled_into_a_consultation(
