@@ -24,6 +24,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from knowledge.notices.typed_schedules import as_typed_spec
+
 _HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _ONCE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -74,7 +76,9 @@ def parse_schedule(kind: ScheduleKind | str, spec: str, tz: ZoneInfo) -> Schedul
 
 def parse_typed(text: str, tz: ZoneInfo) -> Schedule:
     """A schedule typed in chat: `每天 07:30`, `每周 一,四 19:00`, `weekly MON@19:00`,
-    `每月 1 09:00`, `cron 0 8 * * 1`, `一次 2025-01-01 08:00`."""
+    `每月 1 09:00`, `cron 0 8 * * 1`, `一次 2025-01-01 08:00`; also as staff write them
+    (每周二 19:00, 每个工作日 早上8点, 每月1号 9:00: knowledge/notices/typed_schedules.py)."""
+    text = as_typed_spec(text)
     words = {
         "daily": ScheduleKind.DAILY,
         "每天": ScheduleKind.DAILY,

@@ -91,7 +91,7 @@ async def test_own_text_typed_schedule_and_target_then_cancel_button(
     assert (await api.next_message(chat.id))["text"] == t.ADD_BAD_SCHEDULE
     api.send_text(chat, ADMIN, "一次 2020-01-01 08:00")
     assert (await api.next_message(chat.id))["text"] == t.ADD_PAST_SCHEDULE
-    api.send_text(chat, ADMIN, "每周 一,四 19:00")
+    api.send_text(chat, ADMIN, "每周一和周四 晚上7点")  # as staff write it
     assert (await api.next_message(chat.id))["text"] == t.ADD_ASK_TARGET
     api.send_text(chat, ADMIN, "小区")
     assert (await api.next_message(chat.id))["text"] == t.ADD_BAD_TARGET

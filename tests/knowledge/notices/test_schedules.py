@@ -93,6 +93,39 @@ def test_typed_in_chat() -> None:
     assert parse_typed("一次 2025-05-01 08:00", TZ).spec == "2025-05-01 08:00:00"
 
 
+@pytest.mark.parametrize(
+    ("typed", "kind", "spec"),
+    [
+        ("每周二 19:00", "weekly", "TUE@19:00"),
+        ("每周二19：00", "weekly", "TUE@19:00"),  # no space, full-width colon
+        ("每周二、四 19:00", "weekly", "TUE,THU@19:00"),
+        ("每周六和周日 上午10点", "weekly", "SAT,SUN@10:00"),
+        ("每周一至周五 早上8点", "weekly", "MON,TUE,WED,THU,FRI@08:00"),
+        ("每个工作日 7点半", "weekly", "MON,TUE,WED,THU,FRI@07:30"),
+        ("每星期三 下午3点", "weekly", "WED@15:00"),
+        ("每月1号 9:00", "monthly", "1@09:00"),
+        ("每月15日9点", "monthly", "15@09:00"),
+        ("每天晚上7点", "daily", "19:00"),
+        ("每天中午12点", "daily", "12:00"),
+        ("每天晚上12点", "daily", "00:00"),
+        ("每日 7:30", "daily", "07:30"),
+        ("一次 2025-05-01 8点", "once", "2025-05-01 08:00:00"),
+    ],
+)
+def test_typed_as_staff_write_it(typed: str, kind: str, spec: str) -> None:
+    schedule = parse_typed(typed, TZ)
+    assert (schedule.kind.value, schedule.spec) == (kind, spec)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["每周五至周一 9:00", "每周二 25:00", "每周八 9:00", "明天早上", "每周 9:00", "cron 0 8 * *"],
+)
+def test_typed_nonsense_is_still_refused(typed: str) -> None:
+    with pytest.raises(ScheduleError):
+        parse_typed(typed, TZ)
+
+
 def test_fire_times_across_midnight() -> None:
     trigger = parse_schedule("cron", "30 23,0 * * *", TZ).trigger()
     assert list(fire_times(trigger, at(1, 23), at(2, 1))) == [at(1, 23, 30), at(2, 0, 30)]
