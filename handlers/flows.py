@@ -18,9 +18,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from handlers import texts
+from handlers.access import NEW_MESSAGES
 from handlers.context import BotContext
 
 
@@ -145,3 +153,19 @@ def one_flow_at_a_time(
         flow.fallbacks.append(busy)
         guarded.append((flow, busy))
     return _FlowsFirst(guarded, [entry for flow in flows for entry in _starters(flow)])
+
+
+async def _press_a_button(update: Update, context: BotContext) -> object:
+    """Answer the text; the flow stays in its step (None keeps the state)."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.PRESS_A_BUTTON)
+    return None
+
+
+def press_a_button() -> MessageHandler[Any, object]:
+    """For a staff flow's step that only takes a button press: typed text gets a hint,
+    instead of falling through to the Q&A as a question (and into staff's own queue).
+    Residents' flows keep that fall-through: one left open for weeks must not keep a
+    resident's questions from being answered."""
+    typed = NEW_MESSAGES & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    return MessageHandler(typed, _press_a_button)

@@ -68,3 +68,4 @@ FLOW_LABELS = {
     "consult_create": "新建意见征询",
     "reminders_add": "新建定时提醒",
 }
+PRESS_A_BUTTON = "这一步请点上面消息里的按钮选择；要退出请发送 /cancel。"

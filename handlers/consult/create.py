@@ -27,6 +27,7 @@ from handlers.consult import texts as t
 from handlers.consult.ballot import service
 from handlers.consult.staff import subcommand
 from handlers.context import BotContext
+from handlers.flows import press_a_button
 from knowledge.consult.chat_input import (
     MOST_OPTIONS,
     OPTION_LENGTH,
@@ -287,6 +288,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     private = NEW_MESSAGES & filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     ours = callbacks.pattern(PREFIX)
+    hint = press_a_button()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(
@@ -296,15 +298,15 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             states={
                 TITLE: [MessageHandler(text, got_title)],
                 SCOPE: [MessageHandler(text, got_scope)],
-                RULE: [CallbackQueryHandler(got_rule, pattern=ours)],
+                RULE: [CallbackQueryHandler(got_rule, pattern=ours), hint],
                 CUSTOM_RULE: [MessageHandler(text, got_custom_rule)],
                 OPTIONS: [
                     MessageHandler(text, got_options),
                     CallbackQueryHandler(default_options, pattern=ours),
                 ],
-                NON_VOTERS: [CallbackQueryHandler(got_non_voters, pattern=ours)],
+                NON_VOTERS: [CallbackQueryHandler(got_non_voters, pattern=ours), hint],
                 CLOSES: [MessageHandler(text, got_closes)],
-                CONFIRM: [CallbackQueryHandler(confirmed, pattern=ours)],
+                CONFIRM: [CallbackQueryHandler(confirmed, pattern=ours), hint],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             name="consult_create",

@@ -23,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 from handlers import callbacks
 from handlers.access import NEW_MESSAGES, ensure_staff, is_private
 from handlers.context import BotContext
+from handlers.flows import press_a_button
 from handlers.notices import texts as t
 from handlers.notices.broadcast_options import (
     CHOOSE,
@@ -114,7 +115,10 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                     MessageHandler(body, content),
                     MessageHandler(private & ~filters.COMMAND, not_content),
                 ],
-                CHOOSE: [CallbackQueryHandler(chosen, pattern=callbacks.pattern(PREFIX))],
+                CHOOSE: [
+                    CallbackQueryHandler(chosen, pattern=callbacks.pattern(PREFIX)),
+                    press_a_button(),
+                ],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             name="notices_broadcast",

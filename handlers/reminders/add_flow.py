@@ -19,6 +19,7 @@ from telegram.warnings import PTBUserWarning
 from handlers import callbacks
 from handlers.access import NEW_MESSAGES, ensure_staff, in_staff_place
 from handlers.context import BotContext
+from handlers.flows import press_a_button
 from handlers.reminders import texts as t
 from handlers.reminders.service import quiet_hours, reminder_service
 from knowledge.notices.reminders import MAX_TEXT, TOPICS, ReminderError, load_templates
@@ -269,6 +270,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     typed = NEW_MESSAGES & filters.TEXT & ~filters.COMMAND
     other = NEW_MESSAGES & ~filters.TEXT & ~filters.COMMAND
+    hint = press_a_button()
     with warnings.catch_warnings():
         # One draft per staff member; its buttons need not be tracked per message.
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -282,7 +284,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(start, pattern=r"^remadd:new$"),
             ],
             states={
-                TEMPLATE: [CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))],
+                TEMPLATE: [CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)), hint],
                 TEXT: [MessageHandler(typed, typed_text), MessageHandler(other, not_text)],
                 SCHEDULE: [
                     MessageHandler(typed, typed_schedule),
@@ -292,8 +294,8 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                     MessageHandler(typed, typed_target),
                     CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
                 ],
-                TOPIC: [CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))],
-                CONFIRM: [CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))],
+                TOPIC: [CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)), hint],
+                CONFIRM: [CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)), hint],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             name="reminders_add",

@@ -11,7 +11,7 @@ from handlers import texts
 from handlers.consult import texts as consult_texts
 from handlers.context import ResidentApplication
 from handlers.tickets import texts as t
-from tests.e2e.conftest import ADMIN, RESIDENT, button_data, rows
+from tests.e2e.conftest import ADMIN, RESIDENT, button_data, buttons, rows
 
 BUSY_COMPLAINT = texts.FLOW_BUSY.format(flow=texts.FLOW_LABELS["tickets_complaint"])
 
@@ -104,3 +104,23 @@ async def test_staff_drafting_a_notice_is_not_pulled_into_a_consultation(
     api.send_text(chat, ADMIN, "3号楼加装电梯")
     assert (await api.next_message(chat.id))["text"] == consult_texts.ASK_SCOPE
     assert asked_for_content != busy
+
+
+async def test_text_at_a_staff_step_that_takes_a_button_gets_a_hint(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    """Before, the consultation's rule step passed typed text on to the Q&A: a decline,
+    and the staff member's own text queued in /unanswered."""
+    chat = api.private_chat(ADMIN)
+    api.send_text(chat, ADMIN, "/consult")
+    await api.next_message(chat.id)
+    api.send_text(chat, ADMIN, "3号楼加装电梯")
+    await api.next_message(chat.id)
+    api.send_text(chat, ADMIN, "幸福小区/3号楼")
+    rules = await api.next_message(chat.id)
+    assert buttons(rules)
+    api.send_text(chat, ADMIN, "双三分之二")
+    assert (await api.next_message(chat.id))["text"] == texts.PRESS_A_BUTTON
+    assert await rows(db, "SELECT count(*) FROM kb_questions") == [(0,)]
+    api.press_button(chat, ADMIN, rules, buttons(rules)[0]["callback_data"])
+    assert "选项" in (await api.next_message(chat.id))["text"]
