@@ -144,7 +144,13 @@ class Console:
             self.api.private_chat(self.user)
         else:
             self.chat = self.api.private_chat(self.user)
+        self.forget_buttons()
         self.say(f"（现在的身份：{self.user.first_name}，ID {self.user.id}）")
+
+    def forget_buttons(self) -> None:
+        """Buttons belong to the chat and person they were shown to."""
+        self.buttons = []
+        self.button_message = None
 
     def switch_chat(self, group: bool) -> None:
         self.in_group = group
@@ -155,6 +161,7 @@ class Console:
                 self.group_joined = True
         else:
             self.chat = self.api.private_chat(self.user)
+        self.forget_buttons()
         self.say(f"（已切换到{'群聊「' + (GROUP.title or '') + '」' if group else '私聊'}）")
 
     def press(self, number: int) -> None:
@@ -163,9 +170,12 @@ class Console:
             return
         button = self.buttons[number - 1]
         if "callback_data" in button:
-            self.api.press_button(
-                self.chat, self.user, self.button_message, button["callback_data"]
-            )
+            try:
+                self.api.press_button(
+                    self.chat, self.user, self.button_message, button["callback_data"]
+                )
+            except ValueError:  # the bot has since removed or replaced those buttons
+                self.say("（这个按钮已经没有了）")
             return
         url = str(button.get("url", ""))
         match = re.search(r"[?&]start=([\w-]+)", url)

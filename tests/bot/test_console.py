@@ -145,3 +145,14 @@ async def test_what_the_bot_sends_while_the_console_waits_is_shown(screen: Scree
     shown = screen.text[start:]
     assert "🤖 → 私聊 老王(2001)：" in shown
     assert shown.endswith("\n[私聊 · 王阿姨 10001] > ")
+
+
+async def test_buttons_shown_to_someone_else_are_not_pressed(screen: Screen) -> None:
+    """Before, '1' after /as pressed the other person's button in this chat and the
+    console died with a ValueError."""
+    await screen.type("/start")
+    assert screen.console.buttons
+    assert "没有这个按钮" in await screen.type("/as staff", "1")
+    await screen.type("/as resident")
+    assert "没有这个按钮" in await screen.type("1")
+    assert "使用帮助" in await screen.type("/help")  # still running
