@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -30,6 +30,7 @@ from telegram.ext import (
 from handlers import texts
 from handlers.access import NEW_MESSAGES
 from handlers.context import BotContext
+from knowledge.qa.chat_acts import looks_like_a_step_reply
 
 
 class _StartsAnotherFlow(BaseHandler[Update, BotContext, object]):
@@ -162,10 +163,21 @@ async def _press_a_button(update: Update, context: BotContext) -> object:
     return None
 
 
-def press_a_button() -> MessageHandler[Any, object]:
-    """For a staff flow's step that only takes a button press: typed text gets a hint,
-    instead of falling through to the Q&A as a question (and into staff's own queue).
-    Residents' flows keep that fall-through: one left open for weeks must not keep a
-    resident's questions from being answered."""
+class _StepReply(filters.MessageFilter):
+    """Short text that asks nothing (knowledge/qa/chat_acts.py: looks_like_a_step_reply)."""
+
+    def filter(self, message: Message) -> bool:
+        return looks_like_a_step_reply(message.text or "")
+
+
+def press_a_button(*, residents: bool = False) -> MessageHandler[Any, object]:
+    """For a step that only takes a button press: typed text gets a hint, instead of
+    falling through to the Q&A as a question (and into staff's queue as unanswered).
+
+    In a residents' flow only short text that asks nothing gets it (选好了, 同意): a
+    question still falls through and is answered, so a flow left open for weeks never
+    keeps a resident's questions from being answered."""
     typed = NEW_MESSAGES & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    if residents:
+        typed = typed & _StepReply()
     return MessageHandler(typed, _press_a_button)

@@ -26,6 +26,7 @@ from telegram.warnings import PTBUserWarning
 from handlers import callbacks
 from handlers.access import NEW_MESSAGES, go_private, is_private
 from handlers.context import BotContext
+from handlers.flows import press_a_button
 from handlers.households import me
 from handlers.households import texts as t
 from handlers.households.bind_state import (
@@ -229,6 +230,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     def button(action: str, callback: Any) -> CallbackQueryHandler:  # type: ignore[type-arg]
         return CallbackQueryHandler(callback, pattern=f"^{PREFIX}:{action}(:|$)")
 
+    hint = press_a_button(residents=True)
     with warnings.catch_warnings():
         # per_message=False: one flow per resident, whichever message's button is pressed.
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -241,9 +243,9 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 button("req", start_request),
             ],
             states={
-                ROLE: [button("role", choose_role)],
-                CONSENT: [button("agree", consent), button("no", consent)],
-                COMMUNITY: [button("c", pick_community)],
+                ROLE: [button("role", choose_role), hint],
+                CONSENT: [button("agree", consent), button("no", consent), hint],
+                COMMUNITY: [button("c", pick_community), hint],
                 BUILDING: [button("b", pick_building), MessageHandler(text, type_building)],
                 UNIT: [button("u", pick_unit), MessageHandler(text, type_unit)],
                 ROOM: [button("r", pick_room), MessageHandler(text, type_room)],

@@ -17,6 +17,7 @@ from telegram.ext import (
 from handlers import callbacks
 from handlers.access import NEW_MESSAGES, go_private, is_private
 from handlers.context import BotContext
+from handlers.flows import press_a_button
 from handlers.tickets import common
 from handlers.tickets import texts as t
 from knowledge.tickets.service import MAX_NEEDS_TEXT, Cofund, TicketRefused, Urgency
@@ -166,6 +167,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 def conversation() -> ConversationHandler[Any]:
     private = NEW_MESSAGES & filters.ChatType.PRIVATE
     pressed = CallbackQueryHandler(press, pattern=callbacks.pattern(PREFIX))
+    hint = press_a_button(residents=True)
     return common.conversation(
         entry_points=[
             CallbackQueryHandler(start, pattern=r"^menu:renovate$"),
@@ -174,10 +176,10 @@ def conversation() -> ConversationHandler[Any]:
             MessageHandler(private & filters.Regex(r"^\s*改造需求\s*$"), start),
         ],
         states={
-            ITEMS: [pressed],
-            URGENCY: [pressed],
+            ITEMS: [pressed, hint],
+            URGENCY: [pressed, hint],
             TEXT: [pressed, MessageHandler(private & filters.TEXT & ~filters.COMMAND, text)],
-            COFUND: [pressed],
+            COFUND: [pressed, hint],
         },
         fallbacks=[CommandHandler("cancel", cancel, filters=private)],
         name="tickets_renovate",

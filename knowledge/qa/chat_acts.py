@@ -105,6 +105,21 @@ def chat_act(text: str) -> ChatAct | None:
     return None
 
 
+# A question word or mark: 吗, 怎么, 几点, 哪里, 多少, ？ … (what an answer is wanted for).
+_QUESTION = re.compile(
+    r"[吗嘛呢么啥怎咋哪谁几?]|可以|多少|要不要|有没有|行不行|能不能|是不是|为什么|如何"
+)
+# Up to this long, text that asks nothing is a reply to the step, not a question.
+MAX_STEP_REPLY_CHARS = 10
+
+
+def looks_like_a_step_reply(text: str) -> bool:
+    """Short text that asks nothing (选好了, 同意, 好了, 下一步): what a resident types
+    where a button was expected. A question (垃圾几点扔) is not one."""
+    words = _words(text)
+    return 0 < len(words) <= MAX_STEP_REPLY_CHARS and not _QUESTION.search(canonical(text))
+
+
 def tells_of_problem(text: str) -> bool:
     """Whether a message reports something broken or a nuisance (楼道灯坏了没人修)."""
     return _PROBLEM.search(canonical(text[:PROBLEM_SCAN_CHARS])) is not None

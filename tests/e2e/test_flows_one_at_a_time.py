@@ -12,6 +12,7 @@ from handlers.consult import texts as consult_texts
 from handlers.context import ResidentApplication
 from handlers.tickets import texts as t
 from tests.e2e.conftest import ADMIN, RESIDENT, button_data, buttons, rows
+from tests.e2e.test_kb_support import FAQ_QUESTION, SOURCE_MARK
 
 BUSY_COMPLAINT = texts.FLOW_BUSY.format(flow=texts.FLOW_LABELS["tickets_complaint"])
 
@@ -124,3 +125,19 @@ async def test_text_at_a_staff_step_that_takes_a_button_gets_a_hint(
     assert await rows(db, "SELECT count(*) FROM kb_questions") == [(0,)]
     api.press_button(chat, ADMIN, rules, buttons(rules)[0]["callback_data"])
     assert "选项" in (await api.next_message(chat.id))["text"]
+
+
+async def test_a_resident_typing_a_buttons_label_gets_a_hint_and_a_question_an_answer(
+    api: LocalBotApi, bot: ResidentApplication, db: aiosqlite.Connection
+) -> None:
+    """The renovation needs' first step takes presses: 选好了 typed there was declined as
+    a question and queued for staff; now it gets the hint. A question typed there is
+    still answered, so a flow left open never keeps a resident's questions unanswered."""
+    chat = api.private_chat(RESIDENT)
+    api.send_text(chat, RESIDENT, "/renovate")
+    assert (await api.next_message(chat.id))["text"].startswith(t.RENOVATE_INTRO)
+    api.send_text(chat, RESIDENT, "选好了")
+    assert (await api.next_message(chat.id))["text"] == texts.PRESS_A_BUTTON
+    api.send_text(chat, RESIDENT, FAQ_QUESTION)
+    assert SOURCE_MARK in (await api.next_message(chat.id))["text"]
+    assert await rows(db, "SELECT question FROM kb_questions") == [(FAQ_QUESTION,)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.qa.chat_acts import ChatAct, chat_act, tells_of_problem
+from knowledge.qa.chat_acts import ChatAct, chat_act, looks_like_a_step_reply, tells_of_problem
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,21 @@ def test_questions_and_sentences_are_no_act(text: str) -> None:
 )
 def test_a_problem_is_told(text: str, problem: bool) -> None:
     assert tells_of_problem(text) is problem
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("选好了", True),
+        ("同意", True),
+        ("下一步！", True),
+        ("供水和供电", True),
+        ("垃圾几点扔", False),  # a question, answered even inside a flow
+        ("电梯能不能装", False),
+        ("？", False),
+        ("我想问一下老旧小区改造的钱是谁出的", False),  # long
+        ("", False),
+    ],
+)
+def test_a_step_reply_is_short_and_asks_nothing(text: str, reply: bool) -> None:
+    assert looks_like_a_step_reply(text) is reply
