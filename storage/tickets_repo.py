@@ -140,6 +140,15 @@ async def get_by_number(conn: aiosqlite.Connection, number: str) -> Ticket | Non
     return found[0] if found else None
 
 
+async def by_sequence(conn: aiosqlite.Connection, sequence: str, *, limit: int) -> list[Ticket]:
+    """Tickets whose number ends with `-<sequence>` (any day), newest first."""
+    return await _tickets(
+        conn,
+        f"{_SELECT} WHERE t.number LIKE ? ORDER BY t.id DESC LIMIT ?",
+        (f"%-{sequence}", limit),
+    )
+
+
 async def update_ticket(
     conn: aiosqlite.Connection, ticket_id: int, fields: Mapping[str, object]
 ) -> None:

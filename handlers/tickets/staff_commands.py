@@ -97,6 +97,23 @@ async def ticket_command(update: Update, context: BotContext) -> None:
     number = " ".join(context.args)
     ticket = await svc.by_number(number)
     staff = context.services.is_staff(user.id)
+    if ticket is None:
+        # A short number (7, 0007, 20261120-7): the one ticket it means, or a choice.
+        shorts = [
+            found
+            for found in await svc.by_short_number(number)
+            if await svc.can_view(found, user.id, is_staff=staff)
+        ]
+        if len(shorts) > 1:
+            labels = common.catalog(context)
+            lines = [t.TICKET_WHICH.format(number=number)]
+            lines += [
+                t.TICKET_WHICH_LINE.format(number=f.number, category=labels.label(f.category))
+                for f in shorts
+            ]
+            await message.reply_text("\n".join(lines))
+            return
+        ticket = shorts[0] if shorts else None
     if ticket is None or not await svc.can_view(ticket, user.id, is_staff=staff):
         text = (
             t.TICKET_FORBIDDEN if ticket is not None else t.TICKET_NOT_FOUND.format(number=number)

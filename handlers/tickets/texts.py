@@ -189,7 +189,11 @@ DONE = "已{action}：{number}"
 ILLEGAL = "不能这样操作：{number} 当前为“{status}”，不能{action}。"
 NOTE_CANCELLED = "已取消，工单没有变化。"
 TICKET_NOT_FOUND = "没有找到工单 {number}。"
-TICKET_USAGE = "用法：/ticket 编号，例如 /ticket TS-20261120-0007"
+TICKET_USAGE = (
+    "用法：/ticket 编号，例如 /ticket TS-20261120-0007（当天的也可以只写序号，如 /ticket 7）"
+)
+TICKET_WHICH = "序号 {number} 对应多个工单，请发送完整编号："
+TICKET_WHICH_LINE = "/ticket {number}（{category}）"
 TICKET_PRIVATE_ONLY = "工单详情含个人信息，请在和我的私聊或工作人员群里查看。"
 TICKET_FORBIDDEN = "只有提交人、关注的人和工作人员可以查看这个工单的处理记录。"
 HISTORY_HEAD = "处理记录："

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.local_api import LocalBotApi
+from bot.local_api import LocalBotApi, User
 from handlers.context import ResidentApplication
 from handlers.tickets import jobs
 from handlers.tickets import texts as t
@@ -217,3 +217,17 @@ async def test_staff_file_for_a_resident_with_an_account(
     ]
     api.press_button(STAFF_CHAT, ADMIN, card, button_data(card, t.BTN_ACCEPT))
     assert "处理中" in (await api.next_message(chat.id))["text"]
+
+
+async def test_ticket_by_its_short_number(api: LocalBotApi, bot: ResidentApplication) -> None:
+    """/ticket 1 finds today's first ticket (before: 没有找到工单 1); a resident who may
+    not see a ticket is not shown it by its short number either."""
+    number, _card = await submit(api)
+    admin = api.private_chat(ADMIN)
+    api.send_text(admin, ADMIN, f"/ticket {int(number.rsplit('-', 1)[1])}")
+    assert number in (await api.next_message(admin.id))["text"]
+    stranger = User(id=1777, first_name="路人", language_code="zh-hans")
+    api.send_text(api.private_chat(stranger), stranger, "/ticket 1")
+    reply = (await api.next_message(stranger.id))["text"]
+    assert number not in reply
+    assert reply == t.TICKET_NOT_FOUND.format(number="1")

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 
 from knowledge.households.addressing import canonical_building
 from knowledge.tickets.lifecycle import Status
-from knowledge.tickets.numbering import parse_number
+from knowledge.tickets.numbering import format_number, parse_number, parse_sequence
 from knowledge.tickets.service.core import TicketServiceCore
 from knowledge.tickets.service.stats import TicketStats, period_stats
 from knowledge.tickets.sla import overdue_kind, start_of_month, start_of_week
@@ -55,6 +55,18 @@ class TicketQueries(TicketServiceCore):
         if canonical_number is None:
             return None
         return await repo.get_by_number(self._db, canonical_number)
+
+    async def by_short_number(self, text: str, *, limit: int = 5) -> list[Ticket]:
+        """Tickets a short number may mean, newest first: `7` or `0007` → every day's
+        seventh ticket; `20261120-7` → that day's. Empty when it is no short number."""
+        short = parse_sequence(text)
+        if short is None:
+            return []
+        day, sequence = short
+        if day is not None:
+            found = await repo.get_by_number(self._db, format_number(day, sequence))
+            return [found] if found is not None else []
+        return await repo.by_sequence(self._db, f"{sequence:04d}", limit=limit)
 
     async def can_view(self, ticket: Ticket, user_id: int | None, *, is_staff: bool) -> bool:
         """Staff, the reporter and followers may see a ticket's history; nobody else."""

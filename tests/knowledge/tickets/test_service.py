@@ -68,6 +68,19 @@ async def test_numbers_and_deadlines(svc: TicketService) -> None:
     assert await svc.by_number(" ts-20261120-0002 ") == b.ticket
 
 
+async def test_short_numbers_find_the_tickets_they_may_mean(svc: TicketService) -> None:
+    a = await svc.submit(draft(), reporter_id=1, reporter_name="张三", now=T0)
+    b = await svc.submit(draft(), reporter_id=2, reporter_name="李四", now=T0)
+    c = await svc.submit(draft(), reporter_id=2, reporter_name="李四", now=T0.replace(hour=16))
+    assert await svc.by_short_number("2") == [b.ticket]
+    assert await svc.by_short_number("０００２") == [b.ticket]  # full-width digits
+    assert await svc.by_short_number("1") == [c.ticket, a.ticket]  # newest first
+    assert await svc.by_short_number("20261120-1") == [a.ticket]
+    assert await svc.by_short_number("ts20261121-0001") == [c.ticket]
+    for nothing in ["3", "0", "12345", "abc", "", "TS-2026-1"]:
+        assert await svc.by_short_number(nothing) == [], nothing
+
+
 async def test_daily_limit_and_block(svc: TicketService) -> None:
     for _ in range(3):
         await svc.submit(draft(), reporter_id=1, reporter_name="张三", now=T0)
