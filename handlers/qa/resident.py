@@ -13,13 +13,8 @@ from handlers.access import ADDRESSED, NEW_MESSAGES, strip_mention, within_rate_
 from handlers.context import BotContext
 from handlers.menu import entry_button
 from handlers.qa import texts as t
-from knowledge.qa.questions import (
-    MAX_RESULTS,
-    OFFER_COMPLAINT,
-    OFFER_MY_TICKETS,
-    HandOff,
-    Outcome,
-)
+from knowledge.qa.chat_acts import ChatAct
+from knowledge.qa.questions import MAX_RESULTS, OFFER_COMPLAINT, HandOff, Outcome
 from knowledge.qa.service import SearchResult
 from storage.kb_questions_repo import Question
 
@@ -68,7 +63,9 @@ def answer_markup(
     return InlineKeyboardMarkup(rows)
 
 
-_OFFER_LABELS = {OFFER_COMPLAINT: t.BTN_REPORT, OFFER_MY_TICKETS: t.BTN_MY_TICKETS}
+# Menu entries a reply may offer (their keys are the main menu's).
+_MY_TICKETS = "tickets"
+_OFFER_LABELS = {OFFER_COMPLAINT: t.BTN_REPORT, _MY_TICKETS: t.BTN_MY_TICKETS}
 
 
 def _offer_button(update: Update, context: BotContext, key: str) -> InlineKeyboardButton:
@@ -78,11 +75,11 @@ def _offer_button(update: Update, context: BotContext, key: str) -> InlineKeyboa
 
 # Messages that are no question: (reply, the menu entry it offers).
 _ACT_REPLIES = {
-    Outcome.THANKS: (t.THANKS_REPLY, None),
-    Outcome.ACK: (t.ACK_REPLY, None),
-    Outcome.GREETING: (t.GREETING_REPLY, OFFER_COMPLAINT),
-    Outcome.REPORT: (t.REPORT_REPLY, OFFER_COMPLAINT),
-    Outcome.MY_TICKETS: (t.MY_TICKETS_REPLY, OFFER_MY_TICKETS),
+    ChatAct.THANKS: (t.THANKS_REPLY, None),
+    ChatAct.ACK: (t.ACK_REPLY, None),
+    ChatAct.GREETING: (t.GREETING_REPLY, OFFER_COMPLAINT),
+    ChatAct.REPORT: (t.REPORT_REPLY, OFFER_COMPLAINT),
+    ChatAct.MY_TICKETS: (t.MY_TICKETS_REPLY, _MY_TICKETS),
 }
 
 
@@ -90,12 +87,13 @@ def format_answer(result: SearchResult) -> str:
     return f"{result.text}\n\n{t.SOURCE.format(source=result.source)}"
 
 
-async def answer_question(
-    update: Update, message: Message, context: BotContext, question: str
-) -> None:
+async def answer_question(update: Update, context: BotContext, question: str) -> None:
     """Reply with the best answer, a decline that shows a possibly related passage
     (仅供参考), or a plain decline; the service records the question. Thanks, a greeting
     or 我要报修 get their own short reply and are not recorded."""
+    message = update.effective_message
+    if message is None:
+        return
     if context.services.qa is None:
         await message.reply_text(t.KB_NOT_READY)
         return
@@ -112,9 +110,8 @@ async def answer_question(
     if asked.outcome is Outcome.NOISE:
         await message.reply_text(t.NOISE)
         return
-    act = _ACT_REPLIES.get(asked.outcome)
-    if act is not None:
-        reply, key = act
+    if asked.act is not None:
+        reply, key = _ACT_REPLIES[asked.act]
         markup = None
         if key is not None:
             markup = InlineKeyboardMarkup([[_offer_button(update, context, key)]])
@@ -158,7 +155,7 @@ async def private_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.text is None or not await within_rate_limit(update, context):
         return
-    await answer_question(update, message, context, message.text)
+    await answer_question(update, context, message.text)
 
 
 async def group_text(update: Update, context: BotContext) -> None:
@@ -170,7 +167,7 @@ async def group_text(update: Update, context: BotContext) -> None:
     if not question:
         await message.reply_text(t.ASK_EMPTY)
         return
-    await answer_question(update, message, context, question)
+    await answer_question(update, context, question)
 
 
 async def ask_command(update: Update, context: BotContext) -> None:
@@ -183,7 +180,7 @@ async def ask_command(update: Update, context: BotContext) -> None:
     if not question:
         await message.reply_text(t.ASK_EMPTY)
         return
-    await answer_question(update, message, context, question)
+    await answer_question(update, context, question)
 
 
 async def answer_button(update: Update, context: BotContext) -> None:

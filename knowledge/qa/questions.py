@@ -51,26 +51,13 @@ class Outcome(Enum):
     DECLINED = "declined"  # declined, nothing shown
     NOISE = "noise"  # no words at all (emoji, punctuation): not a question, not stored
     HUMAN = "human"  # the resident typed 转人工 instead of a question
-    # No question, not stored (knowledge/qa/chat_acts.py):
-    THANKS = "thanks"  # 谢谢, 辛苦了
-    ACK = "ack"  # 好的, 收到
-    GREETING = "greeting"  # 你好, 在吗
-    REPORT = "report"  # 我要报修: the complaint flow is what they want
-    MY_TICKETS = "my tickets"  # asks after their own report, which no document answers
+    # No question, not stored: thanks, a greeting, 我要报修, a question after their own
+    # report (knowledge/qa/chat_acts.py); `Asked.act` says which.
+    ACT = "act"
 
 
-_ACT_OUTCOMES = {
-    ChatAct.THANKS: Outcome.THANKS,
-    ChatAct.ACK: Outcome.ACK,
-    ChatAct.GREETING: Outcome.GREETING,
-    ChatAct.REPORT: Outcome.REPORT,
-    # Their own case, which no passage answers (an FAQ or policy passage about reports
-    # matched such questions by their words): 我的工单 shows it.
-    ChatAct.MY_TICKETS: Outcome.MY_TICKETS,
-}
 # What a reply may offer besides the answer's own buttons: a main-menu entry's key.
 OFFER_COMPLAINT = "complain"
-OFFER_MY_TICKETS = "tickets"
 
 
 @dataclass(frozen=True)
@@ -81,6 +68,7 @@ class Asked:
     # A main-menu entry the reply also offers (OFFER_*): the complaint flow under a
     # declined message that tells of a problem.
     offer: str | None = None
+    act: ChatAct | None = None  # for Outcome.ACT
 
 
 @dataclass(frozen=True)
@@ -128,7 +116,7 @@ class QuestionService:
             return Asked(Outcome.NOISE)
         act = chat_act(question)
         if act is not None:
-            return Asked(_ACT_OUTCOMES[act])
+            return Asked(Outcome.ACT, act=act)
         answer = self.kb.ask(question, k=1)
         top = (
             answer.results[0] if (answer.answered or answer.suggested) and answer.results else None
