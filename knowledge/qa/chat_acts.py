@@ -15,6 +15,7 @@ import unicodedata
 from enum import Enum
 
 from knowledge.normalize import canonical
+from knowledge.qa.query import ASKING
 
 
 class ChatAct(Enum):
@@ -80,19 +81,20 @@ _ACTS: tuple[tuple[ChatAct, re.Pattern[str]], ...] = (
 )
 
 
-def _words(text: str) -> str:
-    """Letters and digits of the canonical text: punctuation, emoji, spaces dropped."""
-    return "".join(ch for ch in canonical(text) if unicodedata.category(ch)[0] in "LN")
+def _letters(canonical_text: str) -> str:
+    """Letters and digits only: punctuation, emoji, spaces dropped."""
+    return "".join(ch for ch in canonical_text if unicodedata.category(ch)[0] in "LN")
 
 
 def chat_act(text: str) -> ChatAct | None:
     """The act a whole message is, or None when it is (or may be) a question."""
     if len(text) > MAX_OWN_CASE_CHARS * 4:
         return None
-    words = _words(text)
+    canon = canonical(text)
+    words = _letters(canon)
     if not words:
         return None
-    if len(words) <= MAX_OWN_CASE_CHARS and _OWN_CASE.search(canonical(text)):
+    if len(words) <= MAX_OWN_CASE_CHARS and _OWN_CASE.search(canon):
         return ChatAct.MY_TICKETS
     if len(words) > MAX_ACT_CHARS:
         return None
@@ -105,10 +107,6 @@ def chat_act(text: str) -> ChatAct | None:
     return None
 
 
-# A question word or mark: 吗, 怎么, 几点, 哪里, 多少, ？ … (what an answer is wanted for).
-_QUESTION = re.compile(
-    r"[吗嘛呢么啥怎咋哪谁几?]|可以|多少|要不要|有没有|行不行|能不能|是不是|为什么|如何"
-)
 # Up to this long, text that asks nothing is a reply to the step, not a question.
 MAX_STEP_REPLY_CHARS = 10
 
@@ -116,8 +114,9 @@ MAX_STEP_REPLY_CHARS = 10
 def looks_like_a_step_reply(text: str) -> bool:
     """Short text that asks nothing (选好了, 同意, 好了, 下一步): what a resident types
     where a button was expected. A question (垃圾几点扔) is not one."""
-    words = _words(text)
-    return 0 < len(words) <= MAX_STEP_REPLY_CHARS and not _QUESTION.search(canonical(text))
+    canon = canonical(text)
+    asks = "?" in canon or ASKING.search(canon) is not None  # query.py's question words
+    return 0 < len(_letters(canon)) <= MAX_STEP_REPLY_CHARS and not asks
 
 
 def tells_of_problem(text: str) -> bool:

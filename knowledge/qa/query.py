@@ -55,7 +55,8 @@ _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
 # Clauses of a question; one that only introduces the resident or greets is left out.
 _CLAUSE_END = re.compile(r"[，,。.!！？?；;~～…]+")
-_ASKING = re.compile(
+# A question word: the clause asks something (吗, 怎么, 几, 多少, 有没有 …).
+ASKING = re.compile(
     r"[吗呢么啥嘛怎咋能哪谁几否]|可以|多少|要不要|有没有|行不行|算不算|管不管|是不是|为什么|如何"
 )
 _GREETING = re.compile(
@@ -85,7 +86,7 @@ def question_only(text: str) -> str:
         clause = _ADDRESS_SPAN.sub("", _GREETING.sub("", clause.strip()))
         if not _CJK_WORD.search(clause):
             continue
-        if _INTRODUCTION.search(clause) and not _ASKING.search(clause):
+        if _INTRODUCTION.search(clause) and not ASKING.search(clause):
             continue
         kept.append(clause)
     return "，".join(kept) if kept else text
